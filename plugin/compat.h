@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The one place where the plugin API generations differ.
+ *
+ * API 1 (QEMU 6.0 - 8.2) and API 4 (QEMU 9.2 - 10.x) are told apart by the
+ * QEMU_PLUGIN_VERSION of the qemu-plugin.h this file is compiled against; a
+ * plugin must be built against the header of the generation it declares.
+ */
+#ifndef EXECLOG_COMPAT_H
+#define EXECLOG_COMPAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <qemu-plugin.h>
+
+/*
+ * Tested: API 1 (QEMU 7.2) and API 4 (QEMU 10.0). API 2, 3 (QEMU 9.0, 9.1)
+ * and 5 (QEMU 10.1, 10.2) use the same calls as far as execlog goes.
+ */
+#if QEMU_PLUGIN_VERSION < 1 || QEMU_PLUGIN_VERSION > 5
+#error "execlog builds against plugin API 1 to 5 (QEMU 6.0 to 10.2)"
+#endif
+
+#define EL_API QEMU_PLUGIN_VERSION
+
+/* reg= and rdisas= need the register API (API >= 2). */
+#define EL_HAVE_REGISTERS (QEMU_PLUGIN_VERSION >= 2)
+
+/* Memory values of loads and stores (API >= 4). */
+#define EL_HAVE_MEM_VALUE (QEMU_PLUGIN_VERSION >= 4)
+
+/*
+ * What upstream execlog prints at exit: API 1's execlog keeps a line for
+ * every vCPU index up to the highest that logged an instruction; API 4's has
+ * one for every vCPU that was initialised. Either way an empty pending line
+ * prints as an empty line.
+ */
+#define EL_EXIT_LINES_FOR_ALL_INITIALISED (QEMU_PLUGIN_VERSION >= 2)
+
+/*
+ * Copy up to @len bytes of the instruction into @dst; return how many were
+ * copied (never more than the instruction's size).
+ */
+static inline size_t el_insn_bytes(const struct qemu_plugin_insn *insn,
+                                   void *dst, size_t len)
+{
+    size_t size = qemu_plugin_insn_size(insn);
+
+    if (len > size) {
+        len = size;
+    }
+#if QEMU_PLUGIN_VERSION >= 3
+    return qemu_plugin_insn_data(insn, dst, len);
+#else
+    memcpy(dst, qemu_plugin_insn_data(insn), len);
+    return len;
+#endif
+}
+
+#endif

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "insncache.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "textfmt.h"
+
+#define ARENA_CHUNK (1u << 20)
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static ElInsn **slots;          /* open addressing, power-of-two size */
+static size_t n_slots, n_used;
+static char *arena;
+static size_t arena_left;
+
+static uint64_t hash_key(uint64_t pc, const uint8_t *bytes, size_t size,
+                         const char *disas)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ pc;
+
+    for (size_t i = 0; i < size; i++) {
+        h = (h ^ bytes[i]) * 0x100000001b3ull;
+    }
+    for (const char *p = disas; *p; p++) {
+        h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+    }
+    return h ^ (h >> 29);
+}
+
+static bool same(const ElInsn *e, uint64_t pc, const uint8_t *bytes,
+                 size_t size, const char *disas)
+{
+    return e->pc == pc && e->size == size &&
+           memcmp(e->bytes, bytes, size) == 0 &&
+           strcmp(e->disas, disas) == 0;
+}
+
+static void *arena_alloc(size_t len)
+{
+    void *p;
+
+    len = (len + 7) & ~(size_t)7;
+    if (len > arena_left) {
+        size_t chunk = len > ARENA_CHUNK ? len : ARENA_CHUNK;
+
+        arena = malloc(chunk);
+        if (!arena) {
+            arena_left = 0;
+            return NULL;
+        }
+        arena_left = chunk;
+    }
+    p = arena;
+    arena += len;
+    arena_left -= len;
+    return p;
+}
+
+static bool grow(void)
+{
+    size_t n = n_slots ? n_slots * 2 : 4096;
+    ElInsn **s = calloc(n, sizeof(*s));
+
+    if (!s) {
+        return false;
+    }
+    for (size_t i = 0; i < n_slots; i++) {
+        ElInsn *e = slots[i];
+        if (e) {
+            size_t j = hash_key(e->pc, e->bytes, e->size, e->disas) & (n - 1);
+            while (s[j]) {
+                j = (j + 1) & (n - 1);
+            }
+            s[j] = e;
+        }
+    }
+    free(slots);
+    slots = s;
+    n_slots = n;
+    return true;
+}
+
+const ElInsn *el_insn_cache_get(uint64_t pc, const uint8_t *bytes,
+                                size_t size, const char *disas)
+{
+    ElInsn *e = NULL;
+    size_t j, dl = strlen(disas);
+    uint8_t first4[4] = { 0 };
+    uint32_t opcode;
+
+    if (size > EL_INSN_MAX_BYTES) {
+        size = EL_INSN_MAX_BYTES;
+    }
+    pthread_mutex_lock(&lock);
+    if ((n_used + 1) * 2 > n_slots && !grow()) {
+        goto out;
+    }
+    j = hash_key(pc, bytes, size, disas) & (n_slots - 1);
+    for (; slots[j]; j = (j + 1) & (n_slots - 1)) {
+        if (same(slots[j], pc, bytes, size, disas)) {
+            e = slots[j];
+            goto out;
+        }
+    }
+    /* "0x" 16 ", 0x" 8 ", \"" disas "\"" */
+    e = arena_alloc(sizeof(*e) + 2 + 16 + 4 + 8 + 3 + dl + 1);
+    if (!e) {
+        goto out;
+    }
+    e->pc = pc;
+    e->id = (uint32_t)n_used;
+    e->size = (uint8_t)size;
+    memset(e->bytes, 0, sizeof(e->bytes));
+    memcpy(e->bytes, bytes, size);
+    /* upstream's OPCODE: the first 4 bytes as a host-endian word */
+    memcpy(first4, bytes, size < 4 ? size : 4);
+    memcpy(&opcode, first4, sizeof(opcode));
+    e->text_len = (uint32_t)el_fmt_insn(e->text, pc, opcode, disas);
+    e->disas_len = (uint32_t)dl;
+    e->disas = e->text + e->text_len - 1 - dl;
+    slots[j] = e;
+    n_used++;
+out:
+    pthread_mutex_unlock(&lock);
+    return e;
+}
+
+uint32_t el_insn_cache_count(void)
+{
+    uint32_t n;
+
+    pthread_mutex_lock(&lock);
+    n = (uint32_t)n_used;
+    pthread_mutex_unlock(&lock);
+    return n;
+}

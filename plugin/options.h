@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * execlog plugin options: parsing and validation.
+ *
+ * Plain C, no QEMU and no glib, so that the unit tests can drive it. The
+ * parser never prints: it fills an error message that the plugin reports as
+ * one line on stderr before refusing to install.
+ */
+#ifndef EXECLOG_OPTIONS_H
+#define EXECLOG_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum ElFormat {
+    EL_FORMAT_TEXT,
+    EL_FORMAT_BIN,
+} ElFormat;
+
+typedef enum ElCompress {
+    EL_COMPRESS_NONE,
+    EL_COMPRESS_ZSTD,
+} ElCompress;
+
+typedef struct ElOptions {
+    char **ifilters;        /* disassembly prefixes (ifilter=) */
+    size_t n_ifilters;
+    uint64_t *afilters;     /* exact instruction addresses (afilter=) */
+    size_t n_afilters;
+    char **regs;            /* register globs (reg=), API >= 2 only */
+    size_t n_regs;
+    bool rdisas;            /* rdisas=on|off */
+    bool rdisas_given;
+    char *outfile;          /* outfile=PATH, NULL: qemu_plugin_outs */
+    ElFormat format;
+    ElCompress compress;
+} ElOptions;
+
+/*
+ * Parse the plugin's argv. @api is the plugin API version the plugin was
+ * built for (options that need a newer QEMU are refused on older builds).
+ * Returns 0 on success; on failure returns -1 and writes a one-line message
+ * (without the "execlog: " prefix and without newline) into @err.
+ * On failure @o is left freed.
+ */
+int el_options_parse(ElOptions *o, int argc, char **argv, int api,
+                     char *err, size_t errlen);
+
+/* Release everything el_options_parse() allocated. */
+void el_options_free(ElOptions *o);
+
+/* Parse on/off, true/false, yes/no. Returns false if @s is none of them. */
+bool el_parse_bool(const char *s, bool *out);
+
+/*
+ * Parse a hexadecimal address, with or without 0x, up to 64 bits.
+ * Returns false on an empty string, a non-hex character or overflow.
+ */
+bool el_parse_hex(const char *s, uint64_t *out);
+
+/* Shell-style glob: '*' matches any run of bytes, '?' any one byte. */
+bool el_glob_match(const char *pattern, const char *s);
+
+/* Does @s start with any of the ifilter prefixes / equal an afilter? */
+bool el_match_ifilter(const ElOptions *o, const char *disas);
+bool el_match_afilter(const ElOptions *o, uint64_t vaddr);
+
+#endif

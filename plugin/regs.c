@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "regs.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "compat.h"
+#include "textfmt.h"
+
+#if EL_HAVE_REGISTERS
+
+typedef struct ElReg {
+    struct qemu_plugin_register *handle;
+    char *name;             /* lower-cased */
+    size_t namelen;
+    GByteArray *last;
+    GByteArray *cur;
+} ElReg;
+
+struct ElRegs {
+    ElReg *reg;
+    size_t n;
+};
+
+/* Names of all watched registers, for rdisas (read at translation time). */
+static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **names;
+static size_t n_names;
+
+static char *lower_dup(const char *s)
+{
+    char *d = strdup(s);
+
+    for (char *p = d; p && *p; p++) {
+        *p = (char)tolower((unsigned char)*p);
+    }
+    return d;
+}
+
+static void remember_name(const char *name)
+{
+    pthread_mutex_lock(&names_lock);
+    for (size_t i = 0; i < n_names; i++) {
+        if (strcmp(names[i], name) == 0) {
+            pthread_mutex_unlock(&names_lock);
+            return;
+        }
+    }
+    char **grown = realloc(names, (n_names + 1) * sizeof(*names));
+    if (grown) {
+        names = grown;
+        names[n_names] = strdup(name);
+        if (names[n_names]) {
+            n_names++;
+        }
+    }
+    pthread_mutex_unlock(&names_lock);
+}
+
+ElRegs *el_regs_init(const ElOptions *o)
+{
+    GArray *list;
+    ElRegs *r;
+
+    if (o->n_regs == 0) {
+        return NULL;
+    }
+    list = qemu_plugin_get_registers();
+    r = calloc(1, sizeof(*r));
+    if (!list || !r) {
+        free(r);
+        if (list) {
+            g_array_free(list, TRUE);
+        }
+        return NULL;
+    }
+    for (guint i = 0; i < list->len; i++) {
+        qemu_plugin_reg_descriptor *d =
+            &g_array_index(list, qemu_plugin_reg_descriptor, i);
+        char *lower = lower_dup(d->name);
+
+        if (!lower) {
+            continue;
+        }
+        for (size_t p = 0; p < o->n_regs; p++) {
+            ElReg *grown, *reg;
+
+            if (!el_glob_match(o->regs[p], d->name) &&
+                !el_glob_match(o->regs[p], lower)) {
+                continue;
+            }
+            grown = realloc(r->reg, (r->n + 1) * sizeof(*r->reg));
+            if (!grown) {
+                continue;
+            }
+            r->reg = grown;
+            reg = &r->reg[r->n];
+            reg->handle = d->handle;
+            reg->name = strdup(lower);
+            reg->namelen = strlen(lower);
+            reg->last = g_byte_array_sized_new(64);
+            reg->cur = g_byte_array_sized_new(64);
+            if (qemu_plugin_read_register(reg->handle, reg->last) <= 0) {
+                /* A register QEMU cannot read: leave it out. */
+                g_byte_array_free(reg->last, TRUE);
+                g_byte_array_free(reg->cur, TRUE);
+                free(reg->name);
+                continue;
+            }
+            r->n++;
+            if (o->rdisas) {
+                remember_name(lower);
+            }
+        }
+        free(lower);
+    }
+    g_array_free(list, TRUE);
+    if (r->n == 0) {
+        free(r->reg);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* Runs before every logged instruction with reg=: no locks, no printf. */
+void el_regs_check(ElRegs *r, ElVcpu *v)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        ElReg *reg = &r->reg[i];
+        int sz;
+
+        g_byte_array_set_size(reg->cur, 0);
+        sz = qemu_plugin_read_register(reg->handle, reg->cur);
+        if (sz <= 0 || (guint)sz != reg->last->len) {
+            continue;
+        }
+        if (memcmp(reg->last->data, reg->cur->data, (size_t)sz) != 0) {
+            GByteArray *t = reg->last;
+
+            el_vcpu_reserve(v, 8 + reg->namelen + 2 * (size_t)sz);
+            v->len += el_fmt_reg(v->buf + v->len, reg->name, reg->namelen,
+                                 reg->cur->data, (size_t)sz);
+            reg->last = reg->cur;
+            reg->cur = t;
+        }
+    }
+}
+
+bool el_regs_disas_mentions(const char *disas)
+{
+    const char *args = strchr(disas, ' ');
+    bool found = false;
+
+    if (!args) {
+        return false;
+    }
+    pthread_mutex_lock(&names_lock);
+    for (size_t i = 0; i < n_names && !found; i++) {
+        found = strstr(args, names[i]) != NULL;
+    }
+    pthread_mutex_unlock(&names_lock);
+    return found;
+}
+
+#else /* !EL_HAVE_REGISTERS: options.c refuses reg= and rdisas= */
+
+ElRegs *el_regs_init(const ElOptions *o)
+{
+    (void)o;
+    return NULL;
+}
+
+void el_regs_check(ElRegs *r, ElVcpu *v)
+{
+    (void)r;
+    (void)v;
+}
+
+bool el_regs_disas_mentions(const char *disas)
+{
+    (void)disas;
+    return false;
+}
+
+#endif

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "sink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <qemu-plugin.h>
+
+static int sink_fd = -1;
+static char *sink_path;
+static uint64_t lost_bytes;     /* atomic */
+static int failed;              /* atomic: first failure already reported */
+
+void el_sink_use_outs(void)
+{
+    sink_fd = -1;
+}
+
+int el_sink_open_file(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+                  0644);
+
+    if (fd < 0) {
+        snprintf(err, errlen, "outfile '%s': cannot open: %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    sink_fd = fd;
+    sink_path = strdup(path);
+    return 0;
+}
+
+static void write_failed(size_t len, int e)
+{
+    __atomic_add_fetch(&lost_bytes, len, __ATOMIC_RELAXED);
+    if (__atomic_exchange_n(&failed, 1, __ATOMIC_RELAXED) == 0) {
+        fprintf(stderr, "execlog: outfile '%s': write failed: %s; "
+                "the trace is incomplete from here\n",
+                sink_path ? sink_path : "?", strerror(e));
+    }
+}
+
+void el_sink_write(char *buf, size_t len)
+{
+    if (len == 0) {
+        return;
+    }
+    if (sink_fd < 0) {
+        char saved = buf[len];
+
+        buf[len] = '\0';
+        qemu_plugin_outs(buf);
+        buf[len] = saved;
+        return;
+    }
+    if (__atomic_load_n(&failed, __ATOMIC_RELAXED)) {
+        /* Once a write failed, later lines would leave a gap: keep none. */
+        __atomic_add_fetch(&lost_bytes, len, __ATOMIC_RELAXED);
+        return;
+    }
+    while (len > 0) {
+        ssize_t n = write(sink_fd, buf, len);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            write_failed(len, n < 0 ? errno : ENOSPC);
+            return;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+void el_sink_close(void)
+{
+    uint64_t lost = __atomic_load_n(&lost_bytes, __ATOMIC_RELAXED);
+
+    if (lost) {
+        fprintf(stderr, "execlog: outfile '%s': %llu bytes of trace were "
+                "not written; the trace is incomplete\n",
+                sink_path, (unsigned long long)lost);
+    }
+    if (sink_fd >= 0) {
+        close(sink_fd);
+        sink_fd = -1;
+    }
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Where complete text lines go: QEMU's log (qemu_plugin_outs, so that
+ * "-d plugin -D FILE" works as with upstream execlog) or a file of our own.
+ *
+ * Callers hand over whole lines in large batches; each batch reaches the
+ * destination in one piece (one qemu_plugin_outs call, or one write() on a
+ * file opened with O_APPEND), so lines of different vCPUs never interleave.
+ */
+#ifndef EXECLOG_SINK_H
+#define EXECLOG_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Send output through qemu_plugin_outs(). */
+void el_sink_use_outs(void);
+
+/*
+ * Send output to @path (created or truncated). Returns 0, or -1 with a
+ * message in @err.
+ */
+int el_sink_open_file(const char *path, char *err, size_t errlen);
+
+/*
+ * Write @len bytes of @buf. @buf[len] must be writable: it is borrowed for a
+ * NUL terminator and restored. Thread-safe, lock-free (the kernel or QEMU's
+ * log orders concurrent batches). A failed write is reported once on stderr
+ * and counted; the trace is then marked incomplete.
+ */
+void el_sink_write(char *buf, size_t len);
+
+/* Report lost output, if any, and close the file. */
+void el_sink_close(void);
+
+#endif

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Pieces of execlog's text line, formatted without printf.
+ *
+ * A line is: VCPU ", " 0xPC ", " 0xOPCODE ", \"" DISAS "\"", then per memory
+ * access ", load|store, 0x%08x ADDR" (+ ", DEVICE" in system mode), then per
+ * changed register ", name -> 0xHEX". Each function writes into @dst (which
+ * must have room for the documented maximum) and returns the bytes written.
+ * No NUL terminator is written.
+ */
+#ifndef EXECLOG_TEXTFMT_H
+#define EXECLOG_TEXTFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Longest output of el_fmt_mem(), not counting the device name. */
+#define EL_FMT_MEM_MAX (sizeof(", store, 0x") - 1 + 16 + 2)
+
+static const char el_hexdigits[16] = "0123456789abcdef";
+
+/* Lower-case hex of @v, at least @mindigits digits (<= 16). At most 16. */
+static inline size_t el_fmt_hex(char *dst, uint64_t v, unsigned mindigits)
+{
+    unsigned n = v ? (unsigned)((64 - __builtin_clzll(v) + 3) / 4) : 1;
+
+    if (n < mindigits) {
+        n = mindigits;
+    }
+    for (unsigned i = n; i-- > 0;) {
+        dst[i] = el_hexdigits[v & 0xf];
+        v >>= 4;
+    }
+    return n;
+}
+
+/* Decimal of @v. At most 10 bytes. */
+static inline size_t el_fmt_u32(char *dst, uint32_t v)
+{
+    char tmp[10];
+    size_t n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++) {
+        dst[i] = tmp[n - 1 - i];
+    }
+    return n;
+}
+
+/* The line's start: "VCPU, ". At most 12 bytes. */
+static inline size_t el_fmt_vcpu_prefix(char *dst, uint32_t vcpu)
+{
+    size_t n = el_fmt_u32(dst, vcpu);
+
+    dst[n++] = ',';
+    dst[n++] = ' ';
+    return n;
+}
+
+/*
+ * The static part of a line: 0xPC, 0xOPCODE, "DISAS". @dst needs
+ * 2 + 16 + 4 + 8 + 3 + strlen(disas) + 1 bytes.
+ */
+static inline size_t el_fmt_insn(char *dst, uint64_t pc, uint32_t opcode,
+                                 const char *disas)
+{
+    size_t n = 0, dl = strlen(disas);
+
+    dst[n++] = '0';
+    dst[n++] = 'x';
+    n += el_fmt_hex(dst + n, pc, 1);
+    memcpy(dst + n, ", 0x", 4);
+    n += 4;
+    n += el_fmt_hex(dst + n, opcode, 1);
+    memcpy(dst + n, ", \"", 3);
+    n += 3;
+    memcpy(dst + n, disas, dl);
+    n += dl;
+    dst[n++] = '"';
+    return n;
+}
+
+/* ", load, 0x%08x" or ", store, 0x%08x". At most EL_FMT_MEM_MAX bytes. */
+static inline size_t el_fmt_mem(char *dst, int is_store, uint64_t addr)
+{
+    size_t n;
+
+    if (is_store) {
+        memcpy(dst, ", store, 0x", 11);
+        n = 11;
+    } else {
+        memcpy(dst, ", load, 0x", 10);
+        n = 10;
+    }
+    return n + el_fmt_hex(dst + n, addr, 8);
+}
+
+/* ", DEVICE". 2 + @len bytes. */
+static inline size_t el_fmt_device(char *dst, const char *name, size_t len)
+{
+    dst[0] = ',';
+    dst[1] = ' ';
+    memcpy(dst + 2, name, len);
+    return 2 + len;
+}
+
+/*
+ * ", name -> 0xHEX": the register's bytes from the last one down to the
+ * first, two digits each, as upstream execlog prints them.
+ * 8 + @namelen + 2 * @len bytes.
+ */
+static inline size_t el_fmt_reg(char *dst, const char *name, size_t namelen,
+                                const uint8_t *bytes, size_t len)
+{
+    size_t n = 0;
+
+    dst[n++] = ',';
+    dst[n++] = ' ';
+    memcpy(dst + n, name, namelen);
+    n += namelen;
+    memcpy(dst + n, " -> 0x", 6);
+    n += 6;
+    for (size_t i = len; i-- > 0;) {
+        dst[n++] = el_hexdigits[bytes[i] >> 4];
+        dst[n++] = el_hexdigits[bytes[i] & 0xf];
+    }
+    return n;
+}
+
+#endif
