@@ -40,6 +40,13 @@
 #define EL_EXIT_LINES_FOR_ALL_INITIALISED (QEMU_PLUGIN_VERSION >= 2)
 
 /*
+ * API 4's execlog, after a line was ended by an instruction that is not
+ * logged itself (reg= with filters), keeps that line's text and prints it
+ * once more at exit if nothing else was logged on that vCPU since.
+ */
+#define EL_EXIT_REPEATS_LINE_ENDED_UNLOGGED (QEMU_PLUGIN_VERSION >= 2)
+
+/*
  * Copy up to @len bytes of the instruction into @dst; return how many were
  * copied (never more than the instruction's size).
  */

@@ -48,6 +48,7 @@ static inline void start_line(ElVcpu *v, const ElInsn *insn)
     memcpy(v->buf + v->len + v->prefix_len, insn->text, insn->text_len);
     v->len += v->prefix_len + insn->text_len;
     v->logged = true;
+    v->repeat_at_exit = false;
 }
 
 static void vcpu_insn_exec(unsigned int vcpu_index, void *udata)
@@ -93,6 +94,7 @@ static void vcpu_insn_exec_only_regs(unsigned int vcpu_index, void *udata)
             el_regs_check(v->regs, v);
         }
         commit_pending(v);
+        v->repeat_at_exit = EL_EXIT_REPEATS_LINE_ENDED_UNLOGGED;
     }
 }
 
@@ -217,6 +219,25 @@ static void plugin_exit(qemu_plugin_id_t id, void *p)
     for (unsigned i = 0; i < count; i++) {
         ElVcpu *v = el_vcpu_get(i);
 
+        if (v && v->repeat_at_exit && v->len == v->committed &&
+            v->committed > 0) {
+            /* the last committed line becomes the pending one again */
+            size_t start = v->committed - 1;
+
+            while (start > 0 && v->buf[start - 1] != '\n') {
+                start--;
+            }
+            size_t n = v->committed - 1 - start;
+            char *line = malloc(n + 1);
+
+            if (line) {
+                memcpy(line, v->buf + start, n);
+                el_vcpu_reserve(v, n);
+                memcpy(v->buf + v->len, line, n);
+                v->len += n;
+                free(line);
+            }
+        }
         if (v) {
             el_vcpu_flush(v);
             size += v->len + 1;

@@ -27,6 +27,7 @@ typedef struct ElVcpu {
     size_t len;
     size_t cap;
     bool logged;            /* has logged an instruction */
+    bool repeat_at_exit;    /* see vcpu_insn_exec_only_regs() */
     uint8_t prefix_len;
     char prefix[14];        /* "N, " */
     struct ElRegs *regs;    /* registers to watch, or NULL */
