@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
 #include "sink.h"
 
 #include <errno.h>
@@ -15,6 +16,32 @@ static int sink_fd = -1;
 static char *sink_path;
 static uint64_t lost_bytes;     /* atomic */
 static int failed;              /* atomic: first failure already reported */
+static uint64_t appended;       /* atomic: bytes handed to write() */
+static uint64_t reserved;       /* atomic: end of the preallocated blocks */
+
+/*
+ * Blocks are allocated ahead of the file's end in large steps (without
+ * changing its size): many small allocations while appending cost more
+ * than the copying itself on some file systems, and vary wildly.
+ */
+#define PREALLOC_STEP (64ull << 20)
+
+static void preallocate(uint64_t end)
+{
+    uint64_t r = __atomic_load_n(&reserved, __ATOMIC_RELAXED);
+
+    while (end > r) {
+        uint64_t next = r + PREALLOC_STEP;
+
+        if (__atomic_compare_exchange_n(&reserved, &r, next, false,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+            /* Best effort: where unsupported, write() allocates. */
+            (void)fallocate(sink_fd, FALLOC_FL_KEEP_SIZE, (off_t)r,
+                            (off_t)PREALLOC_STEP);
+            r = next;
+        }
+    }
+}
 
 void el_sink_use_outs(void)
 {
@@ -64,6 +91,7 @@ void el_sink_write(char *buf, size_t len)
         __atomic_add_fetch(&lost_bytes, len, __ATOMIC_RELAXED);
         return;
     }
+    preallocate(__atomic_add_fetch(&appended, len, __ATOMIC_RELAXED));
     while (len > 0) {
         ssize_t n = write(sink_fd, buf, len);
 
@@ -89,6 +117,12 @@ void el_sink_close(void)
                 sink_path, (unsigned long long)lost);
     }
     if (sink_fd >= 0) {
+        /* Give back the blocks preallocated past the end. */
+        off_t end = lseek(sink_fd, 0, SEEK_END);
+
+        if (end >= 0) {
+            (void)ftruncate(sink_fd, end);
+        }
         close(sink_fd);
         sink_fd = -1;
     }
