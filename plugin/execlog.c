@@ -17,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "binwriter.h"
 #include "compat.h"
 #include "insncache.h"
+#include "meta.h"
 #include "options.h"
 #include "regs.h"
 #include "sink.h"
@@ -30,6 +32,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 static ElOptions opts;
 static bool filtering;          /* any ifilter= or afilter= */
 static bool system_mode;
+static bool binary_noted;       /* format=bin: binary= is in the header */
 
 /* ------------------------------------------------------------------------ */
 /* Run time: these run for every logged instruction or memory access.      */
@@ -124,8 +127,132 @@ static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
     }
 }
 
+/* format=bin: the same events, as records (binwriter.h). */
+
+static void bin_tb_exec(unsigned int vcpu_index, void *udata)
+{
+    ElVcpu *v = el_vcpu_get(vcpu_index);
+
+    if (__builtin_expect(v == NULL || v->bin == NULL, 0)) {
+        return;
+    }
+    el_bin_block(v->bin, (uint32_t)(uintptr_t)udata);
+}
+
+static void bin_insn_exec(unsigned int vcpu_index, void *udata)
+{
+    ElVcpu *v = el_vcpu_get(vcpu_index);
+
+    if (__builtin_expect(v == NULL || v->bin == NULL, 0)) {
+        return;
+    }
+    el_bin_insn(v->bin, (uint32_t)(uintptr_t)udata);
+}
+
+static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
+                    uint64_t vaddr, void *udata)
+{
+    ElVcpu *v = el_vcpu_get(vcpu_index);
+    struct qemu_plugin_hwaddr *hw;
+    uint8_t bits;
+    uint32_t device = 0;
+    uint64_t paddr = 0;
+
+    if (__builtin_expect(v == NULL || v->bin == NULL, 0)) {
+        return;
+    }
+    bits = (uint8_t)(qemu_plugin_mem_size_shift(info) & EL_MEM_SIZE_SHIFT_MASK);
+    if (qemu_plugin_mem_is_store(info)) {
+        bits |= EL_MEM_STORE;
+    }
+    if (qemu_plugin_mem_is_big_endian(info)) {
+        bits |= EL_MEM_BIG_ENDIAN;
+    }
+    if (qemu_plugin_mem_is_sign_extended(info)) {
+        bits |= EL_MEM_SIGN;
+    }
+    hw = system_mode ? qemu_plugin_get_hwaddr(info, vaddr) : NULL;
+    if (hw) {
+        bits |= EL_MEM_PHYS;
+        paddr = qemu_plugin_hwaddr_phys_addr(hw);
+        device = el_bin_device(qemu_plugin_hwaddr_device_name(hw));
+    }
+    el_bin_mem(v->bin, (uint32_t)(uintptr_t)udata, bits, vaddr, device, paddr);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Translation time.                                                        */
+
+/*
+ * format=bin: define the TB's instructions (once each) and the TB, then ask
+ * for a callback at the start of the TB, one as each instruction starts
+ * (to count how far the block got) and one per memory access.
+ */
+static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+{
+    size_t n = qemu_plugin_tb_n_insns(tb);
+    uint32_t ids[n ? n : 1];
+    uint32_t tb_id;
+    bool ok = true;
+
+    (void)id;
+    el_bin_static_lock();
+    if (!system_mode && !binary_noted) {
+        /* QEMU knows the guest program once it runs its first code */
+        const char *path = qemu_plugin_path_to_binary();
+        char line[1024];
+
+        binary_noted = true;
+        if (path) {
+            snprintf(line, sizeof(line), "binary=%s\n", path);
+            el_bin_meta_append(line);
+            free((void *)path);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+        uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
+        char *disas = qemu_plugin_insn_disas(insn);
+        uint8_t bytes[EL_INSN_MAX_BYTES];
+        size_t size = el_insn_bytes(insn, bytes, sizeof(bytes));
+        bool created;
+        const ElInsn *info = el_insn_cache_get(vaddr, bytes, size,
+                                               disas ? disas : "", &created);
+
+        free(disas);
+        if (!info) {
+            ok = false;
+            break;
+        }
+        if (created) {
+            el_bin_def_insn(info->id, info->pc, info->bytes, info->size,
+                            info->disas, info->disas_len);
+        }
+        ids[i] = info->id;
+    }
+    ok = ok && el_bin_tb(ids, (uint32_t)n, &tb_id);
+    el_bin_static_unlock();
+    if (!ok) {
+        fprintf(stderr, "execlog: out of memory at translation; the trace "
+                "is incomplete\n");
+        return;
+    }
+
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, bin_tb_exec,
+                                         QEMU_PLUGIN_CB_NO_REGS,
+                                         (void *)(uintptr_t)tb_id);
+    for (size_t i = 0; i < n; i++) {
+        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+
+        qemu_plugin_register_vcpu_insn_exec_cb(insn, bin_insn_exec,
+                                               QEMU_PLUGIN_CB_NO_REGS,
+                                               (void *)(uintptr_t)i);
+        qemu_plugin_register_vcpu_mem_cb(insn, bin_mem,
+                                         QEMU_PLUGIN_CB_NO_REGS,
+                                         QEMU_PLUGIN_MEM_RW,
+                                         (void *)(uintptr_t)i);
+    }
+}
 
 static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
@@ -169,7 +296,8 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         } else {
             uint8_t bytes[EL_INSN_MAX_BYTES];
             size_t size = el_insn_bytes(insn, bytes, sizeof(bytes));
-            const ElInsn *info = el_insn_cache_get(vaddr, bytes, size, d);
+            const ElInsn *info = el_insn_cache_get(vaddr, bytes, size, d,
+                                                   NULL);
 
             if (info) {
                 qemu_plugin_register_vcpu_mem_cb(insn, vcpu_mem,
@@ -196,10 +324,13 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 
 static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index)
 {
-    ElVcpu *v = el_vcpu_create(vcpu_index);
+    bool bin = opts.format == EL_FORMAT_BIN;
+    ElVcpu *v = el_vcpu_create(vcpu_index, !bin);
 
     (void)id;
-    if (v && !v->regs) {
+    if (v && bin && !v->bin) {
+        v->bin = el_bin_vcpu_new(vcpu_index);
+    } else if (v && !v->regs) {
         v->regs = el_regs_init(&opts);
     }
 }
@@ -216,6 +347,19 @@ static void plugin_exit(qemu_plugin_id_t id, void *p)
 
     (void)id;
     (void)p;
+    if (opts.format == EL_FORMAT_BIN) {
+        ElBinVcpu **w = calloc(count ? count : 1, sizeof(*w));
+
+        for (unsigned i = 0; w && i < count; i++) {
+            ElVcpu *v = el_vcpu_get(i);
+            w[i] = v ? v->bin : NULL;
+        }
+        if (w) {
+            el_bin_close(w, count);
+        }
+        free(w);
+        return;
+    }
     for (unsigned i = 0; i < count; i++) {
         ElVcpu *v = el_vcpu_get(i);
 
@@ -286,10 +430,29 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
         fprintf(stderr, "execlog: %s\n", err);
         return -1;
     }
-    if (opts.format != EL_FORMAT_TEXT) {
-        fprintf(stderr, "execlog: format=bin is not available yet\n");
-        el_options_free(&opts);
-        return -1;
+    filtering = opts.n_ifilters > 0 || opts.n_afilters > 0;
+    system_mode = info->system_emulation;
+    if (opts.format == EL_FORMAT_BIN) {
+        char *meta = el_meta(info, argc, argv);
+        ElBinConfig cfg = {
+            .path = opts.outfile,
+            .zstd = opts.compress == EL_COMPRESS_ZSTD,
+            .system = info->system_emulation,
+            .api = EL_API,
+            .meta = meta ? meta : "",
+        };
+        int r = el_bin_open(&cfg, err, sizeof(err));
+
+        free(meta);
+        if (r != 0) {
+            fprintf(stderr, "execlog: %s\n", err);
+            el_options_free(&opts);
+            return -1;
+        }
+        qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
+        qemu_plugin_register_vcpu_tb_trans_cb(id, vcpu_tb_trans_bin);
+        qemu_plugin_register_atexit_cb(id, plugin_exit, NULL);
+        return 0;
     }
     if (opts.outfile) {
         if (el_sink_open_file(opts.outfile, err, sizeof(err)) != 0) {
@@ -300,8 +463,6 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
     } else {
         el_sink_use_outs();
     }
-    filtering = opts.n_ifilters > 0 || opts.n_afilters > 0;
-    system_mode = info->system_emulation;
 
     qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
     qemu_plugin_register_vcpu_tb_trans_cb(id, vcpu_tb_trans);

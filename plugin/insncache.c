@@ -84,7 +84,8 @@ static bool grow(void)
 }
 
 const ElInsn *el_insn_cache_get(uint64_t pc, const uint8_t *bytes,
-                                size_t size, const char *disas)
+                                size_t size, const char *disas,
+                                bool *created)
 {
     ElInsn *e = NULL;
     size_t j, dl = strlen(disas);
@@ -93,6 +94,9 @@ const ElInsn *el_insn_cache_get(uint64_t pc, const uint8_t *bytes,
 
     if (size > EL_INSN_MAX_BYTES) {
         size = EL_INSN_MAX_BYTES;
+    }
+    if (created) {
+        *created = false;
     }
     pthread_mutex_lock(&lock);
     if ((n_used + 1) * 2 > n_slots && !grow()) {
@@ -123,6 +127,9 @@ const ElInsn *el_insn_cache_get(uint64_t pc, const uint8_t *bytes,
     e->disas = e->text + e->text_len - 1 - dl;
     slots[j] = e;
     n_used++;
+    if (created) {
+        *created = true;
+    }
 out:
     pthread_mutex_unlock(&lock);
     return e;

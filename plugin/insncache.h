@@ -11,6 +11,7 @@
 #ifndef EXECLOG_INSNCACHE_H
 #define EXECLOG_INSNCACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,7 +34,8 @@ typedef struct ElInsn {
  * (takes a lock: translation time only). NULL if out of memory.
  */
 const ElInsn *el_insn_cache_get(uint64_t pc, const uint8_t *bytes,
-                                size_t size, const char *disas);
+                                size_t size, const char *disas,
+                                bool *created);
 
 /* Number of distinct instructions so far. */
 uint32_t el_insn_cache_count(void);

@@ -236,6 +236,13 @@ int el_options_parse(ElOptions *o, int argc, char **argv, int api,
     if (o->format == EL_FORMAT_BIN && !o->outfile) {
         return fail(o, err, errlen, "format=bin needs outfile=PATH");
     }
+    if (o->format == EL_FORMAT_BIN &&
+        (o->n_ifilters || o->n_afilters || o->n_regs || o->rdisas_given)) {
+        return fail(o, err, errlen,
+                    "format=bin records every instruction: ifilter, afilter, "
+                    "reg and rdisas are for format=text (filter with "
+                    "'execlog dump --pc' instead)");
+    }
     if (compress_given && o->compress != EL_COMPRESS_NONE &&
         o->format != EL_FORMAT_BIN) {
         return fail(o, err, errlen, "compress=zstd needs format=bin");

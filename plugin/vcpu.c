@@ -16,7 +16,7 @@ ElVcpu **el_vcpu_pages[EL_VCPU_PAGES];
 static unsigned vcpu_count;     /* atomic */
 static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
 
-ElVcpu *el_vcpu_create(unsigned index)
+ElVcpu *el_vcpu_create(unsigned index, bool text)
 {
     static bool warned;
     ElVcpu **page;
@@ -50,9 +50,9 @@ ElVcpu *el_vcpu_create(unsigned index)
         if (!v) {
             goto oom;
         }
-        v->cap = EL_VCPU_BUF_SIZE;
-        v->buf = malloc(v->cap);
-        if (!v->buf) {
+        v->cap = text ? EL_VCPU_BUF_SIZE : 0;
+        v->buf = text ? malloc(v->cap) : NULL;
+        if (text && !v->buf) {
             free(v);
             goto oom;
         }

@@ -20,6 +20,7 @@
 #define EL_VCPU_MAX (EL_VCPU_PAGES << EL_VCPU_PAGE_BITS)
 
 struct ElRegs;
+struct ElBinVcpu;
 
 typedef struct ElVcpu {
     char *buf;
@@ -31,6 +32,7 @@ typedef struct ElVcpu {
     uint8_t prefix_len;
     char prefix[14];        /* "N, " */
     struct ElRegs *regs;    /* registers to watch, or NULL */
+    struct ElBinVcpu *bin;  /* format=bin: this vCPU's writer */
 } ElVcpu;
 
 extern ElVcpu **el_vcpu_pages[EL_VCPU_PAGES];
@@ -50,10 +52,11 @@ static inline ElVcpu *el_vcpu_get(unsigned index)
 
 /*
  * Create the state of vCPU @index (at vCPU init or, at the latest, on its
- * first callback). Takes a lock; never called per instruction. Returns NULL
+ * first callback), with a text buffer if @text. Takes a lock; never called
+ * per instruction. Returns NULL
  * if out of memory or past EL_VCPU_MAX (reported once on stderr).
  */
-ElVcpu *el_vcpu_create(unsigned index);
+ElVcpu *el_vcpu_create(unsigned index, bool text);
 
 /* Highest index with state, plus one. */
 unsigned el_vcpu_count(void);

@@ -1,0 +1,581 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include "binwriter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#define DEFAULT_CHUNK_SIZE (1u << 20)
+#define MAX_DEVICES 1024
+
+static int fd = -1;
+static char *path;
+static uint32_t chunk_size;
+static bool use_zstd;
+static uint64_t next_off;       /* atomic: where the next chunk goes */
+static int stopped;             /* atomic: recording stopped (disk full) */
+static uint8_t *header;         /* the file header, mapped */
+static pthread_mutex_t static_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
+static ElBinVcpu static_w;      /* writer of the static chunks */
+
+static struct {
+    const char *ptr;
+    uint32_t id;
+} devices[MAX_DEVICES];
+static uint32_t n_devices;      /* atomic */
+static uint32_t next_device_id = 1;
+
+/* ---- Stopping: said once, then every callback returns at once --------- */
+
+static void stop_recording(const char *what, int e, uint64_t off)
+{
+    if (__atomic_exchange_n(&stopped, 1, __ATOMIC_ACQ_REL) == 0) {
+        fprintf(stderr, "execlog: outfile '%s': %s at offset %llu: %s; "
+                "recording stopped, the trace is incomplete\n", path, what,
+                (unsigned long long)off, strerror(e));
+    }
+}
+
+/* ---- File space -------------------------------------------------------- */
+
+/* Claim @size bytes at the end of the file, with real blocks behind them. */
+static bool claim(uint64_t size, uint64_t *off)
+{
+    int r;
+
+    if (__atomic_load_n(&stopped, __ATOMIC_ACQUIRE)) {
+        return false;
+    }
+    *off = __atomic_fetch_add(&next_off, size, __ATOMIC_RELAXED);
+    /*
+     * Allocate the blocks now: a write into a mapped hole of a full disk
+     * would kill QEMU with SIGBUS.
+     */
+    do {
+        r = fallocate(fd, 0, (off_t)*off, (off_t)size);
+    } while (r != 0 && errno == EINTR);
+    if (r != 0 && (errno == EOPNOTSUPP || errno == ENOSYS)) {
+        off_t want = (off_t)(*off + size);
+        off_t cur;
+
+        pthread_mutex_lock(&grow_lock);
+        cur = lseek(fd, 0, SEEK_END);
+        r = cur >= want ? 0 : ftruncate(fd, want);
+        pthread_mutex_unlock(&grow_lock);
+    }
+    if (r != 0) {
+        stop_recording("cannot extend the file", errno, *off);
+        return false;
+    }
+    return true;
+}
+
+static bool pwrite_all(const uint8_t *buf, size_t len, uint64_t off)
+{
+    while (len > 0) {
+        ssize_t n = pwrite(fd, buf, len, (off_t)off);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            stop_recording("write failed", n < 0 ? errno : ENOSPC, off);
+            return false;
+        }
+        buf += n;
+        len -= (size_t)n;
+        off += (uint64_t)n;
+    }
+    return true;
+}
+
+/* ---- Chunks ------------------------------------------------------------ */
+
+static void chunk_header(uint8_t *h, uint32_t vcpu, uint32_t seq,
+                         uint64_t first_insn)
+{
+    memcpy(h, EL_CHUNK_MAGIC, 4);
+    el_put_u16(h + EL_CK_VCPU, (uint16_t)vcpu);
+    el_put_u16(h + EL_CK_FLAGS, 0);
+    el_put_u32(h + EL_CK_SEQ, seq);
+    el_put_u32(h + EL_CK_SLOT, chunk_size);
+    el_put_u32(h + EL_CK_USED, 0);
+    el_put_u32(h + EL_CK_RAW, 0);
+    el_put_u64(h + EL_CK_FIRST_INSN, first_insn);
+}
+
+static bool compressed(const ElBinVcpu *w)
+{
+    return use_zstd && w->vcpu != EL_STATIC_VCPU;
+}
+
+/*
+ * The chunk is complete: record its size and seal it. An uncompressed
+ * chunk is already in the file and only needs its header updated (then it
+ * is unmapped); a compressed one is compressed and written now (then its
+ * memory is freed).
+ */
+static void finish_chunk(ElBinVcpu *w, uint8_t *chunk, uint32_t used)
+{
+    if (!compressed(w)) {
+        el_put_u32(chunk + EL_CK_RAW, used);
+        el_put_u32(chunk + EL_CK_USED, used);
+        el_put_u16(chunk + EL_CK_FLAGS, EL_CK_SEALED);
+        munmap(chunk, chunk_size);
+        return;
+    }
+
+    size_t bound = ZSTD_compressBound(used);
+    uint8_t *out = malloc(EL_CHUNK_HEADER_SIZE + bound + EL_CHUNK_ALIGN);
+    size_t z;
+    uint64_t slot, off;
+
+    if (!out) {
+        stop_recording("out of memory compressing a chunk", ENOMEM, 0);
+        free(chunk);
+        return;
+    }
+    z = ZSTD_compressCCtx(w->zctx, out + EL_CHUNK_HEADER_SIZE, bound,
+                          chunk + EL_CHUNK_HEADER_SIZE, used, 1);
+    if (ZSTD_isError(z)) {
+        free(out);
+        free(chunk);
+        stop_recording("zstd failed", EIO, 0);
+        return;
+    }
+    slot = (EL_CHUNK_HEADER_SIZE + z + EL_CHUNK_ALIGN - 1) &
+           ~(uint64_t)(EL_CHUNK_ALIGN - 1);
+    memcpy(out, chunk, EL_CHUNK_HEADER_SIZE);
+    el_put_u32(out + EL_CK_SLOT, (uint32_t)slot);
+    el_put_u32(out + EL_CK_USED, (uint32_t)z);
+    el_put_u32(out + EL_CK_RAW, used);
+    el_put_u16(out + EL_CK_FLAGS, EL_CK_SEALED | EL_CK_ZSTD);
+    memset(out + EL_CHUNK_HEADER_SIZE + z, 0,
+           slot - EL_CHUNK_HEADER_SIZE - z);
+    if (claim(slot, &off)) {
+        pwrite_all(out, slot, off);
+    }
+    free(out);
+    free(chunk);
+}
+
+/* Start a new chunk for @w; the current one becomes the previous one. */
+static bool start_chunk(ElBinVcpu *w)
+{
+    uint8_t *c;
+    uint64_t off = 0;
+
+    /*
+     * The chunk before the previous one is done with, unless the current
+     * block's count is in it (a block whose accesses filled more than a
+     * chunk): then it is held until the block ends.
+     */
+    if (w->prev_chunk) {
+        if (w->count >= w->prev_chunk &&
+            w->count < w->prev_chunk + chunk_size) {
+            if (w->hold_chunk) {
+                finish_chunk(w, w->hold_chunk,
+                             el_get_u32(w->hold_chunk + EL_CK_USED));
+            }
+            w->hold_chunk = w->prev_chunk;
+        } else {
+            finish_chunk(w, w->prev_chunk,
+                         el_get_u32(w->prev_chunk + EL_CK_USED));
+        }
+        w->prev_chunk = NULL;
+    }
+    if (w->chunk) {
+        uint32_t used = (uint32_t)(w->pos - w->chunk - EL_CHUNK_HEADER_SIZE);
+
+        /* Keep it (mapped) until the next block: it may hold the count. */
+        el_put_u32(w->chunk + EL_CK_USED, used);
+        if (!compressed(w)) {
+            el_put_u32(w->chunk + EL_CK_RAW, used);
+            el_put_u16(w->chunk + EL_CK_FLAGS, EL_CK_SEALED);
+        }
+        w->prev_chunk = w->chunk;
+        w->prev_off = w->chunk_off;
+        w->chunk = NULL;
+        w->pos = w->end = NULL;
+    }
+
+    if (compressed(w)) {
+        c = calloc(1, chunk_size);
+        if (!c) {
+            stop_recording("out of memory for a chunk", ENOMEM, 0);
+            return false;
+        }
+    } else {
+        if (!claim(chunk_size, &off)) {
+            return false;
+        }
+        c = mmap(NULL, chunk_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                 (off_t)off);
+        if (c == MAP_FAILED) {
+            stop_recording("cannot map the file", errno, off);
+            return false;
+        }
+    }
+    chunk_header(c, w->vcpu, w->seq++, w->insns);
+    w->chunk = c;
+    w->chunk_off = off;
+    w->pos = c + EL_CHUNK_HEADER_SIZE;
+    w->end = c + chunk_size;
+    return true;
+}
+
+bool el_bin_room(ElBinVcpu *w, size_t need)
+{
+    if (w->end - w->pos >= (ptrdiff_t)need) {
+        return true;
+    }
+    return start_chunk(w) && w->end - w->pos >= (ptrdiff_t)need;
+}
+
+void el_bin_finish_prev(ElBinVcpu *w)
+{
+    if (w->hold_chunk) {
+        finish_chunk(w, w->hold_chunk, el_get_u32(w->hold_chunk + EL_CK_USED));
+        w->hold_chunk = NULL;
+    }
+    if (w->prev_chunk) {
+        finish_chunk(w, w->prev_chunk,
+                     el_get_u32(w->prev_chunk + EL_CK_USED));
+        w->prev_chunk = NULL;
+    }
+}
+
+#define publish el_bin_publish
+
+ElBinVcpu *el_bin_vcpu_new(uint32_t vcpu)
+{
+    ElBinVcpu *w = calloc(1, sizeof(*w));
+
+    if (!w) {
+        return NULL;
+    }
+    w->vcpu = vcpu;
+    w->count = w->dummy;
+    if (use_zstd) {
+        w->zctx = ZSTD_createCCtx();
+        if (!w->zctx) {
+            free(w);
+            return NULL;
+        }
+    }
+    if (el_bin_room(w, 1)) {
+        publish(w->pos, EL_REC_VCPU);
+        w->pos++;
+    }
+    return w;
+}
+
+/* ---- Static records ---------------------------------------------------- */
+
+void el_bin_static_lock(void)
+{
+    pthread_mutex_lock(&static_lock);
+}
+
+void el_bin_static_unlock(void)
+{
+    pthread_mutex_unlock(&static_lock);
+}
+
+void el_bin_def_insn(uint32_t id, uint64_t pc, const uint8_t *bytes,
+                     uint8_t size, const char *disas, uint32_t disas_len)
+{
+    ElBinVcpu *w = &static_w;
+    uint8_t *p;
+    size_t n = 1;
+
+    if (!el_bin_room(w, 1 + 3 * EL_VARINT_MAX + 1 + size + disas_len)) {
+        return;
+    }
+    p = w->pos;
+    n += el_put_varint(p + n, id);
+    n += el_put_varint(p + n, pc);
+    p[n++] = size;
+    memcpy(p + n, bytes, size);
+    n += size;
+    n += el_put_varint(p + n, disas_len);
+    memcpy(p + n, disas, disas_len);
+    n += disas_len;
+    publish(p, EL_REC_INSN);
+    w->pos += n;
+}
+
+void el_bin_def_tb(uint32_t id, const uint32_t *insns, uint32_t count)
+{
+    ElBinVcpu *w = &static_w;
+    uint8_t *p;
+    size_t n = 1;
+
+    if (!el_bin_room(w, 1 + (2 + (size_t)count) * EL_VARINT_MAX)) {
+        return;
+    }
+    p = w->pos;
+    n += el_put_varint(p + n, id);
+    n += el_put_varint(p + n, count);
+    for (uint32_t i = 0; i < count; i++) {
+        n += el_put_varint(p + n, insns[i]);
+    }
+    publish(p, EL_REC_TB);
+    w->pos += n;
+}
+
+uint32_t el_bin_device(const char *name)
+{
+    uint32_t n = __atomic_load_n(&n_devices, __ATOMIC_ACQUIRE);
+    uint32_t id = 0;
+    size_t len;
+
+    for (uint32_t i = 0; i < n; i++) {
+        if (devices[i].ptr == name) {
+            return devices[i].id;
+        }
+    }
+    pthread_mutex_lock(&static_lock);
+    n = n_devices;
+    for (uint32_t i = 0; i < n; i++) {
+        if (devices[i].ptr == name || strcmp(devices[i].ptr, name) == 0) {
+            id = devices[i].id;
+            goto remember;
+        }
+    }
+    if (strcmp(name, "RAM") == 0) {
+        id = 0;
+        goto remember;
+    }
+    id = next_device_id++;
+    len = strlen(name);
+    if (el_bin_room(&static_w, 1 + 2 * EL_VARINT_MAX + len)) {
+        uint8_t *p = static_w.pos;
+        size_t k = 1;
+
+        k += el_put_varint(p + k, id);
+        k += el_put_varint(p + k, len);
+        memcpy(p + k, name, len);
+        k += len;
+        publish(p, EL_REC_DEVICE);
+        static_w.pos += k;
+    }
+remember:
+    if (n < MAX_DEVICES) {
+        devices[n].ptr = name;
+        devices[n].id = id;
+        __atomic_store_n(&n_devices, n + 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&static_lock);
+    return id;
+}
+
+/* TBs, kept once per distinct list of instructions. */
+static uint32_t *tb_pool;           /* n, ids..., n, ids... */
+static size_t tb_pool_len, tb_pool_cap;
+static struct {
+    uint64_t hash;
+    size_t at;                      /* offset in tb_pool */
+    uint32_t id;
+} *tb_slots;
+static size_t tb_n_slots, tb_n_used;
+
+static uint64_t tb_hash(const uint32_t *ids, uint32_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+
+    for (uint32_t i = 0; i < n; i++) {
+        h = (h ^ ids[i]) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h | 1;
+}
+
+static bool tb_grow(void)
+{
+    size_t n = tb_n_slots ? tb_n_slots * 2 : 4096;
+    __typeof__(tb_slots) s = calloc(n, sizeof(*s));
+
+    if (!s) {
+        return false;
+    }
+    for (size_t i = 0; i < tb_n_slots; i++) {
+        if (tb_slots[i].hash) {
+            size_t j = tb_slots[i].hash & (n - 1);
+            while (s[j].hash) {
+                j = (j + 1) & (n - 1);
+            }
+            s[j] = tb_slots[i];
+        }
+    }
+    free(tb_slots);
+    tb_slots = s;
+    tb_n_slots = n;
+    return true;
+}
+
+bool el_bin_tb(const uint32_t *ids, uint32_t n, uint32_t *id)
+{
+    uint64_t h = tb_hash(ids, n);
+    size_t j;
+
+    if ((tb_n_used + 1) * 2 > tb_n_slots && !tb_grow()) {
+        return false;
+    }
+    for (j = h & (tb_n_slots - 1); tb_slots[j].hash;
+         j = (j + 1) & (tb_n_slots - 1)) {
+        const uint32_t *e = tb_pool + tb_slots[j].at;
+        if (tb_slots[j].hash == h && e[0] == n &&
+            memcmp(e + 1, ids, n * sizeof(*ids)) == 0) {
+            *id = tb_slots[j].id;
+            return true;
+        }
+    }
+    if (tb_pool_len + n + 1 > tb_pool_cap) {
+        size_t cap = tb_pool_cap ? tb_pool_cap * 2 : 65536;
+        uint32_t *p;
+
+        while (cap < tb_pool_len + n + 1) {
+            cap *= 2;
+        }
+        p = realloc(tb_pool, cap * sizeof(*p));
+        if (!p) {
+            return false;
+        }
+        tb_pool = p;
+        tb_pool_cap = cap;
+    }
+    tb_slots[j].hash = h;
+    tb_slots[j].at = tb_pool_len;
+    tb_slots[j].id = (uint32_t)tb_n_used++;
+    tb_pool[tb_pool_len++] = n;
+    memcpy(tb_pool + tb_pool_len, ids, n * sizeof(*ids));
+    tb_pool_len += n;
+    *id = tb_slots[j].id;
+    el_bin_def_tb(*id, ids, n);
+    return true;
+}
+
+void el_bin_meta_append(const char *line)
+{
+    uint32_t len = el_get_u32(header + EL_HDR_META_LEN);
+    size_t n = strlen(line);
+
+    if (EL_HDR_META + len + n <= EL_HEADER_SIZE) {
+        memcpy(header + EL_HDR_META + len, line, n);
+        el_put_u32(header + EL_HDR_META_LEN, len + (uint32_t)n);
+    }
+}
+
+/* ---- Open and close ---------------------------------------------------- */
+
+int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
+{
+    size_t meta_len = strlen(cfg->meta);
+    uint32_t flags = (cfg->system ? EL_FLAG_SYSTEM : 0) |
+                     (cfg->zstd ? EL_FLAG_ZSTD : 0);
+
+    if (EL_HDR_META + meta_len > EL_HEADER_SIZE) {
+        meta_len = EL_HEADER_SIZE - EL_HDR_META;
+    }
+    chunk_size = cfg->chunk_size ? cfg->chunk_size : DEFAULT_CHUNK_SIZE;
+    use_zstd = cfg->zstd;
+    fd = open(cfg->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "outfile '%s': cannot open: %s", cfg->path,
+                 strerror(errno));
+        return -1;
+    }
+    path = strdup(cfg->path);
+    if (ftruncate(fd, EL_HEADER_SIZE) != 0 ||
+        (header = mmap(NULL, EL_HEADER_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_SHARED, fd, 0)) == MAP_FAILED) {
+        snprintf(err, errlen, "outfile '%s': cannot write: %s", cfg->path,
+                 strerror(errno));
+        close(fd);
+        fd = -1;
+        return -1;
+    }
+    next_off = EL_HEADER_SIZE;
+    memcpy(header, EL_MAGIC, EL_MAGIC_LEN);
+    el_put_u16(header + EL_HDR_VERSION, EL_FORMAT_VERSION);
+    el_put_u16(header + EL_HDR_MIN_READER, 1);
+    el_put_u32(header + EL_HDR_HEADER_SIZE, EL_HEADER_SIZE);
+    el_put_u32(header + EL_HDR_CHUNK_SIZE, chunk_size);
+    el_put_u32(header + EL_HDR_STATE, EL_STATE_RECORDING);
+    el_put_u32(header + EL_HDR_FLAGS, flags);
+    el_put_u32(header + EL_HDR_API, cfg->api);
+    el_put_u64(header + EL_HDR_END, 0);
+    el_put_u32(header + EL_HDR_META_LEN, (uint32_t)meta_len);
+    memcpy(header + EL_HDR_META, cfg->meta, meta_len);
+
+    static_w.vcpu = EL_STATIC_VCPU;
+    static_w.count = static_w.dummy;
+    if (!el_bin_room(&static_w, 1)) {
+        snprintf(err, errlen, "outfile '%s': cannot write the first chunk",
+                 cfg->path);
+        return -1;
+    }
+    return 0;
+}
+
+static void close_vcpu(ElBinVcpu *w)
+{
+    uint8_t *p;
+    size_t n = 1;
+
+    w->insns += el_get_u16(w->count);
+    w->count = w->dummy;
+    el_put_u16(w->dummy, 0);
+    if (w->vcpu != EL_STATIC_VCPU && el_bin_room(w, 1 + 3 * EL_VARINT_MAX)) {
+        p = w->pos;
+        n += el_put_varint(p + n, w->insns);
+        n += el_put_varint(p + n, w->loads);
+        n += el_put_varint(p + n, w->stores);
+        publish(p, EL_REC_EXIT);
+        w->pos += n;
+    }
+    el_bin_finish_prev(w);
+    if (w->chunk) {
+        finish_chunk(w, w->chunk,
+                     (uint32_t)(w->pos - w->chunk - EL_CHUNK_HEADER_SIZE));
+        w->chunk = NULL;
+    }
+    if (w->zctx) {
+        ZSTD_freeCCtx(w->zctx);
+        w->zctx = NULL;
+    }
+}
+
+void el_bin_close(ElBinVcpu **vcpus, uint32_t n)
+{
+    bool ok;
+
+    for (uint32_t i = 0; i < n; i++) {
+        if (vcpus[i]) {
+            close_vcpu(vcpus[i]);
+        }
+    }
+    pthread_mutex_lock(&static_lock);
+    close_vcpu(&static_w);
+    pthread_mutex_unlock(&static_lock);
+
+    ok = !__atomic_load_n(&stopped, __ATOMIC_ACQUIRE);
+    el_put_u64(header + EL_HDR_END, __atomic_load_n(&next_off,
+                                                    __ATOMIC_ACQUIRE));
+    if (ok) {
+        el_put_u32(header + EL_HDR_STATE, EL_STATE_COMPLETE);
+    }
+    munmap(header, EL_HEADER_SIZE);
+    close(fd);
+    fd = -1;
+}
