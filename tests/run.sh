@@ -26,7 +26,7 @@ run_one() {
 }
 
 for u in "$B"/test-*; do
-    [ -x "$u" ] && run_one "unit_$(basename "$u")" "$u"
+    [ -f "$u" ] && [ -x "$u" ] && run_one "unit_$(basename "$u")" "$u"
 done
 for f in tests/e2e/*.sh; do
     . "$f"

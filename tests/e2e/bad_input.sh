@@ -24,7 +24,8 @@ refused() {
 
 test_bad_unknown_option() { refused v1 foo=1 "unknown option 'foo=1' (known: ifilter"; }
 test_bad_afilter_not_hex() { refused v1 afilter=zz "afilter 'zz' is not a hexadecimal"; }
-test_bad_missing_value() { refused v1 ifilter "option 'ifilter' needs a value"; }
+# (a bare key reaches the plugin as key=on: QEMU's option parser)
+test_bad_missing_value() { refused v1 afilter= "option 'afilter' needs a value"; }
 test_bad_reg_on_api1() { refused v1 'reg=x*' "needs QEMU >= 9.2"; }
 test_bad_rdisas_value() { refused v4 rdisas=maybe "rdisas 'maybe' is not a boolean"; }
 test_bad_outfile_unwritable() {
@@ -32,4 +33,11 @@ test_bad_outfile_unwritable() {
 }
 test_bad_outfile_unwritable_system() {
     refused v4 outfile=/nonexistent/x.log "outfile '/nonexistent/x.log': cannot open"
+}
+test_bad_bin_without_outfile() { refused v1 format=bin "format=bin needs outfile=PATH"; }
+test_bad_compress_unknown() {
+    refused v1 "format=bin,outfile=$T/t.bin,compress=lz4" "compress 'lz4' is unknown (zstd or none)"
+}
+test_bad_bin_with_filter() {
+    refused v4 "format=bin,outfile=$T/t.bin,ifilter=ldr" "format=bin records every instruction"
 }
