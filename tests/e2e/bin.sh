@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# format=bin: a trace dumped by `execlog dump` equals what format=text prints
+# for the same run (two copies of the plugin loaded into one QEMU process),
+# agrees with the counting plugin, and survives the run ending badly.
+
+EL=$B/execlog
+
+# A second copy of the plugin, so that QEMU loads it as a second plugin.
+twin() { cp "$(ours "$1")" "$T/libexeclog-twin-$1.so"; echo "$T/libexeclog-twin-$1.so"; }
+
+# rt_user ARCH GUEST [zstd]
+rt_user() {
+    local arch=$1 guest=$2 z=${3:+,compress=zstd}
+    timeout "$TIMEOUT" "qemu-$arch" \
+        -plugin "$(ours v1),outfile=$T/text.log" \
+        -plugin "$(twin v1),format=bin,outfile=$T/t.bin$z" \
+        "$G/$arch/$guest" >/dev/null 2>&1
+    "$EL" dump "$T/t.bin" > "$T/dump.log" || fail "dump failed" || return 1
+    same_file "$T/dump.log" "$T/text.log"
+}
+for arch in x86_64 aarch64 riscv64; do
+    eval "test_bin_roundtrip_72_user_${arch}() { rt_user $arch basic; }"
+    eval "test_bin_roundtrip_72_user_${arch}_sigsegv_zstd() { rt_user $arch sigsegv zstd; }"
+done
+
+# rt_sys VER API [zstd]
+rt_sys() {
+    local ver=$1 api=$2 z=${3:+,compress=zstd}
+    sys "$ver" hello 1 "$(ours "$api"),outfile=$T/text.log" \
+        "$(twin "$api"),format=bin,outfile=$T/t.bin$z" >/dev/null 2>&1 \
+        || fail "QEMU failed" || return 1
+    "$EL" dump "$T/t.bin" > "$T/dump.log" || fail "dump failed" || return 1
+    same_file "$T/dump.log" "$T/text.log" || return 1
+    grep -q ', pl011$' "$T/dump.log" || fail "no device access in the dump"
+}
+test_bin_roundtrip_72_system() { rt_sys 7.2 v1; }
+test_bin_roundtrip_72_system_zstd() { rt_sys 7.2 v1 zstd; }
+test_bin_roundtrip_100_system() { rt_sys 10.0 v4; }
+test_bin_roundtrip_100_system_zstd() { rt_sys 10.0 v4 zstd; }
+
+# several vCPUs: each vCPU's lines in their order; totals as the counter's
+test_bin_threads_counts_72_user() {
+    timeout "$TIMEOUT" qemu-aarch64 \
+        -plugin "$(ours v1),format=bin,outfile=$T/t.bin" \
+        -plugin "$(counter v1),out=$T/count" \
+        -plugin "$(twin v1),outfile=$T/text.log" \
+        "$G/aarch64/threads" >/dev/null 2>&1
+    "$EL" dump "$T/t.bin" > "$T/dump.log" || fail "dump failed" || return 1
+    same_counts "$T/dump.log" "$T/count" || return 1
+    "$EL" stats "$T/t.bin" > "$T/stats" || fail "stats failed" || return 1
+    for k in instructions loads stores; do
+        grep -qx "$(grep "^$k:" "$T/count")" "$T/stats" \
+            || fail "stats $k: $(grep "^$k:" "$T/stats") vs counter $(grep "^$k:" "$T/count")" \
+            || return 1
+    done
+    local v
+    for v in $(cut -d, -f1 "$T/text.log" | sort -un); do
+        cmp -s <(grep "^$v, " "$T/text.log") <(grep "^$v, " "$T/dump.log") \
+            || fail "vCPU $v's lines differ" || return 1
+    done
+}
+
+test_bin_smp2_counts_100_system() {
+    sys 10.0 smp 2 "$(ours v4),format=bin,outfile=$T/t.bin" \
+        "$(counter v4),out=$T/count" -- -accel tcg,thread=multi >/dev/null 2>&1 \
+        || fail "QEMU failed" || return 1
+    "$EL" dump "$T/t.bin" > "$T/dump.log" || fail "dump failed" || return 1
+    same_counts "$T/dump.log" "$T/count"
+}
+
+# The guest dies of SIGSEGV: QEMU 7.2 runs no exit callback, yet the trace
+# holds every instruction up to and including the one that faulted.
+test_bin_guest_killed_by_signal_72_user() {
+    local arch=aarch64 crash_pc
+    crash_pc=$(nm "$G/$arch/crash" | awk '$3 == "crash_here" { print $1 }')
+    timeout "$TIMEOUT" qemu-$arch -d plugin -D "$T/up.log" -plugin "$(upstream v1)" \
+        "$G/$arch/crash" >/dev/null 2>&1
+    timeout "$TIMEOUT" qemu-$arch -plugin "$(ours v1),format=bin,outfile=$T/t.bin" \
+        "$G/$arch/crash" >/dev/null 2>&1
+    [ $? -eq 139 ] || fail "the guest did not die of SIGSEGV" || return 1
+    "$EL" dump "$T/t.bin" > "$T/dump.log" 2>"$T/err" || fail "dump failed: $(cat "$T/err")" || return 1
+    grep -q 'cut off' "$T/err" || fail "dump did not say the trace was cut off" || return 1
+    "$EL" info "$T/t.bin" | grep -q '^complete: no' || fail "info does not say incomplete" || return 1
+    # upstream's log has every line but the pending last one
+    [ "$(wc -l < "$T/dump.log")" -eq "$(( $(wc -l < "$T/up.log") + 1 ))" ] \
+        || fail "dump has $(wc -l < "$T/dump.log") lines, upstream $(wc -l < "$T/up.log") + 1" || return 1
+    cmp -s <(head -n -1 "$T/dump.log") "$T/up.log" || fail "dump is not upstream's log + 1 line" || return 1
+    tail -n 1 "$T/dump.log" | grep -q "\"str w0, \[x1\]\"" \
+        || fail "last line is not the faulting store: $(tail -n 1 "$T/dump.log")" || return 1
+    local last_pc=$(tail -n 1 "$T/dump.log" | cut -d' ' -f2 | tr -d ,)
+    [ $((last_pc)) -ge $((0x$crash_pc)) ] && [ $((last_pc)) -lt $((0x$crash_pc + 64)) ] \
+        || fail "last pc $last_pc is not in crash_here (0x$crash_pc)"
+}
+
+# QEMU killed with SIGKILL in the middle of a run: the trace reads back as a
+# prefix of what a complete run logs (compared as streams: no big files).
+test_bin_qemu_sigkilled_72_user() {
+    qemu-aarch64 -plugin "$(ours v1),format=bin,outfile=$T/t.bin" \
+        "$G/aarch64/workload" 1000 >/dev/null 2>&1 &
+    local pid=$! n
+    sleep 0.3
+    kill -KILL $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    "$EL" info "$T/t.bin" | grep -q '^complete: no' \
+        || fail "info does not say incomplete" || return 1
+    n=$("$EL" stats "$T/t.bin" 2>/dev/null | awk -F': ' '$1 == "instructions" { print $2 }')
+    [ "${n:-0}" -gt 1000 ] || fail "only ${n:-0} instructions recorded" || return 1
+    # the last line may still have been collecting its accesses
+    cmp -s <("$EL" dump "$T/t.bin" 2>/dev/null | head -n $((n - 1))) \
+        <(qemu-aarch64 -plugin "$(ours v1),outfile=/dev/fd/3" \
+            "$G/aarch64/workload" 1000 3>&1 >/dev/null 2>&1 | head -n $((n - 1))) \
+        || fail "the dump of $n instructions is not a prefix of a complete run"
+}
