@@ -1,0 +1,500 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * execlog dump: the executed instructions as text (exactly the plugin's
+ * format=text lines), CSV or JSON lines.
+ *
+ * Lines are formatted by hand into a 1 MiB buffer written with write(2):
+ * no printf per line.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum { FMT_TEXT, FMT_CSV, FMT_JSONL };
+
+static const char dump_usage[] =
+    "Usage: execlog dump [OPTIONS] TRACE\n"
+    "Print the instructions the trace's vCPUs executed, in order: all of\n"
+    "vCPU 0's, then vCPU 1's, and so on.\n"
+    "\n"
+    "Options:\n"
+    "  --format FMT   text (default), csv or jsonl\n"
+    "  --vcpu N       only vCPU N\n"
+    "  --from N       start at instruction index N of each vCPU (0-based)\n"
+    "  --count N      print at most N instructions of each vCPU\n"
+    "  --pc RANGE     only instructions at addresses in RANGE: START-END\n"
+    "                 (END excluded) or a single ADDRESS\n"
+    "  -h, --help     this text\n"
+    "Numbers are decimal, or hexadecimal with 0x. --from counts every\n"
+    "instruction of the vCPU; --count counts the ones printed (after --pc).\n"
+    "\n"
+    "text: one line per instruction, byte for byte as the plugin's\n"
+    "format=text prints it:\n"
+    "  VCPU, 0xPC, 0xOPCODE, \"DISASSEMBLY\"[, load|store, 0xADDR[, DEVICE]]...\n"
+    "  OPCODE is the first 4 bytes of the instruction as a little-endian\n"
+    "  word (zero-filled); ADDR is the physical address followed by the\n"
+    "  device when the access has one (system mode), else the virtual one.\n"
+    "\n"
+    "csv: a header row, then one row per instruction with the columns\n"
+    "  vcpu      vCPU index\n"
+    "  index     the instruction's index in its vCPU (0, 1, 2, ...)\n"
+    "  pc        virtual address, 0x hex\n"
+    "  size      instruction size in bytes\n"
+    "  bytes     all of its bytes, hex, in memory order\n"
+    "  disas     disassembly (quoted, \" doubled)\n"
+    "  accesses  its memory accesses in order, separated by ';' (quoted);\n"
+    "            each OP:SIZE:FLAGS:VADDR[:PADDR:DEVICE] with OP load or\n"
+    "            store, SIZE in bytes, FLAGS any of s (sign-extended) and\n"
+    "            b (big-endian), addresses 0x hex; PADDR and DEVICE only\n"
+    "            for an access with a physical address (DEVICE may itself\n"
+    "            contain ':')\n"
+    "\n"
+    "jsonl: one JSON object per line:\n"
+    "  {\"vcpu\":0,\"index\":0,\"pc\":\"0x400000\",\"size\":4,\"bytes\":\"fd7bbfa9\",\n"
+    "   \"disas\":\"...\",\"mem\":[{\"op\":\"store\",\"size\":8,\"vaddr\":\"0x...\",\n"
+    "   \"paddr\":\"0x...\"|null,\"device\":\"RAM\"|null,\"signed\":false,\n"
+    "   \"big_endian\":false}, ...]}\n"
+    "  (addresses are hex strings: JSON numbers lose 64-bit precision)\n"
+    "\n"
+    "A cut-off trace is printed up to where it ends, then a note goes to\n"
+    "stderr (exit 0); a damaged one is printed up to the damage, then the\n"
+    "error goes to stderr (exit 2). See 'execlog --help' for exit codes.\n";
+
+typedef struct DumpOpts {
+    int format;
+    bool one_vcpu;
+    uint32_t vcpu;
+    uint64_t from;
+    uint64_t count;         /* UINT64_MAX: all */
+    bool pc_filter;
+    uint64_t pc_lo, pc_hi;  /* [lo, hi) */
+} DumpOpts;
+
+/* ---- text -------------------------------------------------------------- */
+
+static inline uint32_t opcode_of(const ElInsnInfo *in)
+{
+    uint32_t op = 0;
+    unsigned n = in->size < 4 ? in->size : 4;
+
+    for (unsigned i = 0; i < n; i++) {
+        op |= (uint32_t)in->bytes[i] << (8 * i);
+    }
+    return op;
+}
+
+/* Runs for every instruction: no allocation, no printf. */
+static bool line_text(OutBuf *o, const ElExec *e, const char *prefix,
+                      size_t prefix_len)
+{
+    const ElInsnInfo *in = e->insn;
+
+    if (!out_room(o, prefix_len + 2 + 16 + 4 + 8 + 3 + in->disas_len + 2)) {
+        return false;
+    }
+    out_mem(o, prefix, prefix_len);
+    OUT_LIT(o, "0x");
+    out_hex(o, in->pc, 1);
+    OUT_LIT(o, ", 0x");
+    out_hex(o, opcode_of(in), 1);
+    OUT_LIT(o, ", \"");
+    out_mem(o, in->disas, in->disas_len);
+    out_ch(o, '"');
+    for (size_t i = 0; i < e->n_mem; i++) {
+        const ElMemAccess *m = &e->mem[i];
+        size_t dl = m->has_paddr ? strlen(m->device) : 0;
+
+        if (!out_room(o, 11 + 16 + 2 + dl + 1)) {
+            return false;
+        }
+        if (m->store) {
+            OUT_LIT(o, ", store, 0x");
+        } else {
+            OUT_LIT(o, ", load, 0x");
+        }
+        if (m->has_paddr) {
+            out_hex(o, m->paddr, 8);
+            out_ch(o, ',');
+            out_ch(o, ' ');
+            out_mem(o, m->device, dl);
+        } else {
+            out_hex(o, m->vaddr, 8);
+        }
+    }
+    out_ch(o, '\n');
+    return true;
+}
+
+/* ---- csv --------------------------------------------------------------- */
+
+/* A CSV field in double quotes, quotes doubled. 2 * len + 2 bytes. */
+static void out_csv_quoted(OutBuf *o, const char *s, size_t len)
+{
+    out_ch(o, '"');
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"') {
+            out_ch(o, '"');
+        }
+        out_ch(o, s[i]);
+    }
+    out_ch(o, '"');
+}
+
+static bool line_csv(OutBuf *o, const ElExec *e)
+{
+    const ElInsnInfo *in = e->insn;
+    size_t need = 12 + 21 + 19 + 4 + 2 * EL_INSN_MAX_SIZE + 2 * in->disas_len +
+                  16 + 4;
+
+    for (size_t i = 0; i < e->n_mem; i++) {
+        need += 2 * (64 + (e->mem[i].has_paddr ? strlen(e->mem[i].device) :
+                           0));
+    }
+    if (!out_room(o, need)) {
+        return false;
+    }
+    out_u64(o, e->vcpu);
+    out_ch(o, ',');
+    out_u64(o, e->index);
+    OUT_LIT(o, ",0x");
+    out_hex(o, in->pc, 1);
+    out_ch(o, ',');
+    out_u64(o, in->size);
+    out_ch(o, ',');
+    for (unsigned i = 0; i < in->size; i++) {
+        out_hex(o, in->bytes[i], 2);
+    }
+    out_ch(o, ',');
+    out_csv_quoted(o, in->disas, in->disas_len);
+    OUT_LIT(o, ",\"");
+    for (size_t i = 0; i < e->n_mem; i++) {
+        const ElMemAccess *m = &e->mem[i];
+
+        if (i) {
+            out_ch(o, ';');
+        }
+        if (m->store) {
+            OUT_LIT(o, "store:");
+        } else {
+            OUT_LIT(o, "load:");
+        }
+        out_u64(o, 1ull << m->size_shift);
+        out_ch(o, ':');
+        if (m->sign_extended) {
+            out_ch(o, 's');
+        }
+        if (m->big_endian) {
+            out_ch(o, 'b');
+        }
+        OUT_LIT(o, ":0x");
+        out_hex(o, m->vaddr, 1);
+        if (m->has_paddr) {
+            const char *d = m->device;
+
+            OUT_LIT(o, ":0x");
+            out_hex(o, m->paddr, 1);
+            out_ch(o, ':');
+            for (; *d; d++) {
+                if (*d == '"') {
+                    out_ch(o, '"');
+                }
+                out_ch(o, *d);
+            }
+        }
+    }
+    OUT_LIT(o, "\"\n");
+    return true;
+}
+
+/* ---- jsonl ------------------------------------------------------------- */
+
+/* A JSON string: at most 6 * len + 2 bytes. */
+static void out_json_str(OutBuf *o, const char *s, size_t len)
+{
+    out_ch(o, '"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c == '"' || c == '\\') {
+            out_ch(o, '\\');
+            out_ch(o, (char)c);
+        } else if (c < 0x20 || c == 0x7f) {
+            OUT_LIT(o, "\\u00");
+            out_hex(o, c, 2);
+        } else {
+            out_ch(o, (char)c);
+        }
+    }
+    out_ch(o, '"');
+}
+
+static bool line_jsonl(OutBuf *o, const ElExec *e)
+{
+    const ElInsnInfo *in = e->insn;
+    size_t need = 128 + 2 * EL_INSN_MAX_SIZE + 6 * in->disas_len;
+
+    for (size_t i = 0; i < e->n_mem; i++) {
+        need += 160 + (e->mem[i].has_paddr ? 6 * strlen(e->mem[i].device) :
+                       0);
+    }
+    if (!out_room(o, need)) {
+        return false;
+    }
+    OUT_LIT(o, "{\"vcpu\":");
+    out_u64(o, e->vcpu);
+    OUT_LIT(o, ",\"index\":");
+    out_u64(o, e->index);
+    OUT_LIT(o, ",\"pc\":\"0x");
+    out_hex(o, in->pc, 1);
+    OUT_LIT(o, "\",\"size\":");
+    out_u64(o, in->size);
+    OUT_LIT(o, ",\"bytes\":\"");
+    for (unsigned i = 0; i < in->size; i++) {
+        out_hex(o, in->bytes[i], 2);
+    }
+    OUT_LIT(o, "\",\"disas\":");
+    out_json_str(o, in->disas, in->disas_len);
+    OUT_LIT(o, ",\"mem\":[");
+    for (size_t i = 0; i < e->n_mem; i++) {
+        const ElMemAccess *m = &e->mem[i];
+
+        if (i) {
+            out_ch(o, ',');
+        }
+        if (m->store) {
+            OUT_LIT(o, "{\"op\":\"store\",\"size\":");
+        } else {
+            OUT_LIT(o, "{\"op\":\"load\",\"size\":");
+        }
+        out_u64(o, 1ull << m->size_shift);
+        OUT_LIT(o, ",\"vaddr\":\"0x");
+        out_hex(o, m->vaddr, 1);
+        if (m->has_paddr) {
+            OUT_LIT(o, "\",\"paddr\":\"0x");
+            out_hex(o, m->paddr, 1);
+            OUT_LIT(o, "\",\"device\":");
+            out_json_str(o, m->device, strlen(m->device));
+        } else {
+            OUT_LIT(o, "\",\"paddr\":null,\"device\":null");
+        }
+        if (m->sign_extended) {
+            OUT_LIT(o, ",\"signed\":true");
+        } else {
+            OUT_LIT(o, ",\"signed\":false");
+        }
+        if (m->big_endian) {
+            OUT_LIT(o, ",\"big_endian\":true}");
+        } else {
+            OUT_LIT(o, ",\"big_endian\":false}");
+        }
+    }
+    OUT_LIT(o, "]}\n");
+    return true;
+}
+
+/* ---- The command ------------------------------------------------------- */
+
+static bool parse_pc_range(const char *s, uint64_t *lo, uint64_t *hi)
+{
+    const char *dash = strchr(s, '-');
+    char buf[64];
+
+    if (!dash) {
+        if (!cli_parse_u64(s, lo) || *lo == UINT64_MAX) {
+            return false;
+        }
+        *hi = *lo + 1;
+        return true;
+    }
+    if ((size_t)(dash - s) >= sizeof(buf)) {
+        return false;
+    }
+    memcpy(buf, s, (size_t)(dash - s));
+    buf[dash - s] = '\0';
+    return cli_parse_u64(buf, lo) && cli_parse_u64(dash + 1, hi) && *lo < *hi;
+}
+
+/* Dump one vCPU. Returns 0, or -1 with @err (damage), or -2 (output). */
+static int dump_vcpu(ElTrace *t, uint32_t vcpu, const DumpOpts *d, OutBuf *o,
+                     Progress *pg, uint64_t *progress_base, ElError *err)
+{
+    ElCursor *c = el_cursor_new(t, vcpu, err);
+    ElExec e;
+    char prefix[24];
+    size_t prefix_len;
+    uint64_t printed = 0, n = 0;
+    int r = 0;
+
+    if (!c) {
+        return -1;
+    }
+    prefix_len = fmt_u64(prefix, vcpu);
+    prefix[prefix_len++] = ',';
+    prefix[prefix_len++] = ' ';
+    while (printed < d->count && (r = el_cursor_next(c, &e, err)) == 1) {
+        bool ok;
+
+        if ((++n & 0xffff) == 0) {
+            progress_update(pg, *progress_base + el_cursor_progress(c));
+            if (o->error) {
+                break;
+            }
+        }
+        if (e.index < d->from) {
+            continue;
+        }
+        if (d->pc_filter &&
+            (e.insn->pc < d->pc_lo || e.insn->pc >= d->pc_hi)) {
+            continue;
+        }
+        switch (d->format) {
+        case FMT_TEXT:
+            ok = line_text(o, &e, prefix, prefix_len);
+            break;
+        case FMT_CSV:
+            ok = line_csv(o, &e);
+            break;
+        default:
+            ok = line_jsonl(o, &e);
+            break;
+        }
+        if (!ok) {
+            el_cursor_free(c);
+            return -2;
+        }
+        printed++;
+    }
+    *progress_base += el_cursor_progress(c);
+    el_cursor_free(c);
+    return printed < d->count && r < 0 ? -1 : 0;
+}
+
+int cmd_dump(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "format", required_argument, NULL, 'f' },
+        { "vcpu", required_argument, NULL, 'v' },
+        { "from", required_argument, NULL, 'F' },
+        { "count", required_argument, NULL, 'n' },
+        { "pc", required_argument, NULL, 'p' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    DumpOpts d = { .format = FMT_TEXT, .count = UINT64_MAX };
+    const char *file;
+    ElTrace *t;
+    OutBuf o;
+    Progress pg;
+    ElError err, first_err = { .code = EL_OK };
+    uint64_t base = 0, v64;
+    int opt, rc = EXIT_OK, orc;
+
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'f':
+            if (strcmp(optarg, "text") == 0) {
+                d.format = FMT_TEXT;
+            } else if (strcmp(optarg, "csv") == 0) {
+                d.format = FMT_CSV;
+            } else if (strcmp(optarg, "jsonl") == 0) {
+                d.format = FMT_JSONL;
+            } else {
+                return cli_usage("dump", "unknown format '%s' (known: text, "
+                                 "csv, jsonl)", optarg);
+            }
+            break;
+        case 'v':
+            if (!cli_parse_u64(optarg, &v64) || v64 >= EL_STATIC_VCPU) {
+                return cli_usage("dump", "--vcpu '%s' is not a vCPU index",
+                                 optarg);
+            }
+            d.one_vcpu = true;
+            d.vcpu = (uint32_t)v64;
+            break;
+        case 'F':
+            if (!cli_parse_u64(optarg, &d.from)) {
+                return cli_usage("dump", "--from '%s' is not a number",
+                                 optarg);
+            }
+            break;
+        case 'n':
+            if (!cli_parse_u64(optarg, &d.count)) {
+                return cli_usage("dump", "--count '%s' is not a number",
+                                 optarg);
+            }
+            break;
+        case 'p':
+            if (!parse_pc_range(optarg, &d.pc_lo, &d.pc_hi)) {
+                return cli_usage("dump", "--pc '%s' is not an address or a "
+                                 "range START-END with START < END", optarg);
+            }
+            d.pc_filter = true;
+            break;
+        case 'h':
+            fputs(dump_usage, stdout);
+            return EXIT_OK;
+        case ':':
+            return cli_usage("dump", "option '%s' needs a value",
+                             argv[optind - 1]);
+        default:
+            return cli_usage("dump", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1) {
+        return cli_usage("dump", optind >= argc ? "no TRACE given" :
+                         "one TRACE only");
+    }
+    file = argv[optind];
+    t = cli_open(file, &rc);
+    if (!t) {
+        return rc;
+    }
+    if (d.one_vcpu && !el_trace_has_vcpu(t, d.vcpu)) {
+        el_trace_close(t);
+        return cli_usage("dump", "%s has no vCPU %" PRIu32, file, d.vcpu);
+    }
+    if (!out_init(&o, STDOUT_FILENO, 1u << 20)) {
+        el_trace_close(t);
+        cli_msg("out of memory");
+        return EXIT_IO;
+    }
+    progress_init(&pg, el_trace_summary(t)->file_size);
+    if (d.format == FMT_CSV && out_room(&o, 64)) {
+        OUT_LIT(&o, "vcpu,index,pc,size,bytes,disas,accesses\n");
+    }
+    for (uint32_t v = 0; v < el_trace_summary(t)->n_vcpus && !o.error; v++) {
+        int r;
+
+        if ((d.one_vcpu && v != d.vcpu) || !el_trace_has_vcpu(t, v)) {
+            continue;
+        }
+        r = dump_vcpu(t, v, &d, &o, &pg, &base, &err);
+        if (r == -2) {
+            o.error = o.error ? o.error : 12 /* ENOMEM */;
+            break;
+        }
+        if (r == -1 && first_err.code == EL_OK) {
+            first_err = err;
+        }
+    }
+    progress_end(&pg);
+    orc = out_close(&o);
+    if (orc != EXIT_OK) {
+        el_trace_close(t);
+        return orc;
+    }
+    if (first_err.code != EL_OK) {
+        rc = cli_trace_error(file, &first_err);
+    } else {
+        rc = cli_trace_end(file, t);
+    }
+    el_trace_close(t);
+    return rc;
+}

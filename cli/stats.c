@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * execlog stats: totals, the hottest instructions and memory addresses,
+ * and the instruction mix, from one pass over every vCPU's records.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define TOP_INSNS 10
+#define TOP_ADDRS 10
+#define TOP_MNEMONICS 20
+
+static const char stats_usage[] =
+    "Usage: execlog stats [OPTIONS] TRACE\n"
+    "Totals and profiles of a trace, one 'name: value' per line:\n"
+    "  instructions, loads, stores   executed instructions, memory accesses\n"
+    "  blocks                        executed blocks (BLOCK records with at\n"
+    "                                least one instruction)\n"
+    "  vcpus                         vCPUs with records\n"
+    "  vcpuN.instructions, vcpuN.loads, vcpuN.stores, vcpuN.blocks\n"
+    "then three tables, each line indented by two spaces:\n"
+    "  hottest instructions:      the 10 most executed: 0xPC COUNT \"DISAS\"\n"
+    "  hottest memory addresses:  the 10 virtual addresses accessed most:\n"
+    "                             0xADDR COUNT\n"
+    "  instruction mix:           the 20 most executed mnemonics (first\n"
+    "                             word of the disassembly): MNEMONIC COUNT\n"
+    "Options:\n"
+    "  -h, --help   this text\n"
+    "A cut-off trace is counted up to where it ends (a note goes to stderr);\n"
+    "a damaged one up to the damage, and the command exits 2.\n";
+
+/* ---- Hash tables ------------------------------------------------------- */
+
+typedef struct Slot {
+    uint64_t key;
+    uint64_t count;         /* 0: empty */
+} Slot;
+
+typedef struct Table {
+    Slot *s;
+    size_t mask;            /* slots - 1 */
+    size_t used;
+} Table;
+
+static bool table_init(Table *t, size_t want)
+{
+    size_t n = 1024;
+
+    while (n < want * 2) {
+        n *= 2;
+    }
+    t->s = calloc(n, sizeof(Slot));
+    t->mask = n - 1;
+    t->used = 0;
+    return t->s != NULL;
+}
+
+static inline size_t hash64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdull;
+    k ^= k >> 33;
+    return (size_t)k;
+}
+
+static bool table_grow(Table *t)
+{
+    size_t n = (t->mask + 1) * 2;
+    Slot *s = calloc(n, sizeof(Slot));
+
+    if (!s) {
+        return false;
+    }
+    for (size_t i = 0; i <= t->mask; i++) {
+        if (t->s[i].count) {
+            size_t j = hash64(t->s[i].key) & (n - 1);
+
+            while (s[j].count) {
+                j = (j + 1) & (n - 1);
+            }
+            s[j] = t->s[i];
+        }
+    }
+    free(t->s);
+    t->s = s;
+    t->mask = n - 1;
+    return true;
+}
+
+/* Count one more @key. False when out of memory. */
+static inline bool table_add(Table *t, uint64_t key)
+{
+    size_t j = hash64(key) & t->mask;
+
+    for (;;) {
+        Slot *s = &t->s[j];
+
+        if (s->count == 0) {
+            break;
+        }
+        if (s->key == key) {
+            s->count++;
+            return true;
+        }
+        j = (j + 1) & t->mask;
+    }
+    if ((t->used + 1) * 2 > t->mask + 1) {
+        if (!table_grow(t)) {
+            return false;
+        }
+        return table_add(t, key);
+    }
+    t->s[j].key = key;
+    t->s[j].count = 1;
+    t->used++;
+    return true;
+}
+
+/*
+ * The @n slots with the highest counts into @top (sorted, highest first;
+ * ties by lower key, or by @cmp_key when given). Returns how many.
+ */
+static size_t table_top(const Table *t, Slot *top, size_t n,
+                        int (*cmp_key)(uint64_t, uint64_t))
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i <= t->mask; i++) {
+        const Slot *s = &t->s[i];
+        size_t j;
+
+        if (s->count == 0) {
+            continue;
+        }
+        for (j = k; j > 0; j--) {
+            const Slot *p = &top[j - 1];
+            int c = cmp_key ? cmp_key(s->key, p->key) :
+                    (s->key < p->key ? -1 : s->key > p->key);
+
+            if (p->count > s->count || (p->count == s->count && c > 0)) {
+                break;
+            }
+        }
+        if (j >= n) {
+            continue;
+        }
+        if (k < n) {
+            k++;
+        }
+        memmove(&top[j + 1], &top[j], (k - 1 - j) * sizeof(Slot));
+        top[j] = *s;
+    }
+    return k;
+}
+
+static int cmp_insn_key(uint64_t a, uint64_t b)
+{
+    const ElInsnInfo *x = (const ElInsnInfo *)(uintptr_t)a;
+    const ElInsnInfo *y = (const ElInsnInfo *)(uintptr_t)b;
+
+    if (x->pc != y->pc) {
+        return x->pc < y->pc ? -1 : 1;
+    }
+    return a < b ? -1 : a > b;
+}
+
+/* ---- Mnemonics --------------------------------------------------------- */
+
+typedef struct Mnemonic {
+    const char *name;
+    size_t len;
+    uint64_t count;
+} Mnemonic;
+
+static int cmp_mnemonic(const void *a, const void *b)
+{
+    const Mnemonic *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c;
+
+    if (x->count != y->count) {
+        return x->count > y->count ? -1 : 1;
+    }
+    c = memcmp(x->name, y->name, n);
+    if (c) {
+        return c;
+    }
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* The first word of @d. */
+static size_t mnemonic_len(const char *d, size_t len)
+{
+    size_t n = 0;
+
+    while (n < len && d[n] != ' ' && d[n] != '\t') {
+        n++;
+    }
+    return n;
+}
+
+/* Sum the instruction counts by mnemonic into a sorted array. */
+static Mnemonic *mix(const Table *insns, size_t *n_out)
+{
+    size_t cap = 1024, mask, n = 0;
+    Mnemonic *h = NULL, *out;
+
+    for (;;) {
+        bool full = false;
+
+        free(h);
+        h = calloc(cap, sizeof(Mnemonic));
+        if (!h) {
+            return NULL;
+        }
+        mask = cap - 1;
+        n = 0;
+        for (size_t i = 0; i <= insns->mask && !full; i++) {
+            const ElInsnInfo *in;
+            size_t len, j;
+            uint64_t hv = 1469598103934665603ull;
+
+            if (insns->s[i].count == 0) {
+                continue;
+            }
+            in = (const ElInsnInfo *)(uintptr_t)insns->s[i].key;
+            len = mnemonic_len(in->disas, in->disas_len);
+            for (size_t k = 0; k < len; k++) {
+                hv = (hv ^ (uint8_t)in->disas[k]) * 1099511628211ull;
+            }
+            for (j = hv & mask; h[j].name; j = (j + 1) & mask) {
+                if (h[j].len == len && memcmp(h[j].name, in->disas, len) == 0) {
+                    break;
+                }
+            }
+            if (!h[j].name) {
+                if ((n + 1) * 2 > cap) {
+                    full = true;
+                    break;
+                }
+                h[j].name = in->disas;
+                h[j].len = len;
+                n++;
+            }
+            h[j].count += insns->s[i].count;
+        }
+        if (!full) {
+            break;
+        }
+        cap *= 4;
+    }
+    out = malloc((n ? n : 1) * sizeof(Mnemonic));
+    if (!out) {
+        free(h);
+        return NULL;
+    }
+    n = 0;
+    for (size_t j = 0; j <= mask; j++) {
+        if (h[j].name) {
+            out[n++] = h[j];
+        }
+    }
+    free(h);
+    qsort(out, n, sizeof(Mnemonic), cmp_mnemonic);
+    *n_out = n;
+    return out;
+}
+
+/* ---- The command ------------------------------------------------------- */
+
+typedef struct VcpuTotals {
+    uint64_t insns, loads, stores, blocks;
+} VcpuTotals;
+
+int cmd_stats(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const ElTraceSummary *sum;
+    const char *file;
+    ElTrace *t;
+    Table insns, addrs;
+    VcpuTotals *vt, all = { 0 };
+    ElError err, first_err = { .code = EL_OK };
+    Progress pg;
+    Slot top[TOP_INSNS > TOP_ADDRS ? TOP_INSNS : TOP_ADDRS];
+    Mnemonic *mn;
+    uint64_t base = 0;
+    uint32_t n_vcpus = 0;
+    size_t k, n_mn = 0;
+    int opt, rc = EXIT_OK;
+    bool nomem = false;
+
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            fputs(stats_usage, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("stats", "unknown option '%s'",
+                             argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1) {
+        return cli_usage("stats", optind >= argc ? "no TRACE given" :
+                         "one TRACE only");
+    }
+    file = argv[optind];
+    t = cli_open(file, &rc);
+    if (!t) {
+        return rc;
+    }
+    sum = el_trace_summary(t);
+    vt = calloc(sum->n_vcpus ? sum->n_vcpus : 1, sizeof(*vt));
+    if (!vt || !table_init(&insns, sum->n_insns_static)) {
+        cli_msg("out of memory");
+        el_trace_close(t);
+        return EXIT_IO;
+    }
+    if (!table_init(&addrs, 1u << 16)) {
+        cli_msg("out of memory");
+        el_trace_close(t);
+        return EXIT_IO;
+    }
+    progress_init(&pg, sum->file_size);
+
+    for (uint32_t v = 0; v < sum->n_vcpus && !nomem; v++) {
+        ElCursor *c;
+        ElExec e;
+        VcpuTotals *x = &vt[v];
+        uint64_t prev_block = UINT64_MAX, n = 0;
+        int r;
+
+        if (!el_trace_has_vcpu(t, v)) {
+            continue;
+        }
+        n_vcpus++;
+        c = el_cursor_new(t, v, &err);
+        if (!c) {
+            first_err = err;
+            break;
+        }
+        /* Runs for every instruction. */
+        while ((r = el_cursor_next(c, &e, &err)) == 1) {
+            x->insns++;
+            if (e.offset != prev_block) {
+                x->blocks++;
+                prev_block = e.offset;
+            }
+            if (!table_add(&insns, (uintptr_t)e.insn)) {
+                nomem = true;
+                break;
+            }
+            for (size_t i = 0; i < e.n_mem; i++) {
+                if (e.mem[i].store) {
+                    x->stores++;
+                } else {
+                    x->loads++;
+                }
+                if (!table_add(&addrs, e.mem[i].vaddr)) {
+                    nomem = true;
+                    break;
+                }
+            }
+            if ((++n & 0xffff) == 0) {
+                progress_update(&pg, base + el_cursor_progress(c));
+            }
+        }
+        if (r < 0 && first_err.code == EL_OK) {
+            first_err = err;
+        }
+        base += el_cursor_progress(c);
+        el_cursor_free(c);
+        all.insns += x->insns;
+        all.loads += x->loads;
+        all.stores += x->stores;
+        all.blocks += x->blocks;
+    }
+    progress_end(&pg);
+    if (nomem) {
+        cli_msg("out of memory");
+        el_trace_close(t);
+        return EXIT_IO;
+    }
+
+    printf("instructions: %" PRIu64 "\n", all.insns);
+    printf("loads: %" PRIu64 "\n", all.loads);
+    printf("stores: %" PRIu64 "\n", all.stores);
+    printf("blocks: %" PRIu64 "\n", all.blocks);
+    printf("vcpus: %" PRIu32 "\n", n_vcpus);
+    for (uint32_t v = 0; v < sum->n_vcpus; v++) {
+        if (!el_trace_has_vcpu(t, v)) {
+            continue;
+        }
+        printf("vcpu%" PRIu32 ".instructions: %" PRIu64 "\n", v, vt[v].insns);
+        printf("vcpu%" PRIu32 ".loads: %" PRIu64 "\n", v, vt[v].loads);
+        printf("vcpu%" PRIu32 ".stores: %" PRIu64 "\n", v, vt[v].stores);
+        printf("vcpu%" PRIu32 ".blocks: %" PRIu64 "\n", v, vt[v].blocks);
+    }
+    printf("hottest instructions:\n");
+    k = table_top(&insns, top, TOP_INSNS, cmp_insn_key);
+    for (size_t i = 0; i < k; i++) {
+        const ElInsnInfo *in = (const ElInsnInfo *)(uintptr_t)top[i].key;
+
+        printf("  0x%" PRIx64 " %" PRIu64 " \"%.*s\"\n", in->pc, top[i].count,
+               (int)in->disas_len, in->disas);
+    }
+    printf("hottest memory addresses:\n");
+    k = table_top(&addrs, top, TOP_ADDRS, NULL);
+    for (size_t i = 0; i < k; i++) {
+        printf("  0x%" PRIx64 " %" PRIu64 "\n", top[i].key, top[i].count);
+    }
+    printf("instruction mix:\n");
+    mn = mix(&insns, &n_mn);
+    for (size_t i = 0; mn && i < n_mn && i < TOP_MNEMONICS; i++) {
+        printf("  %.*s %" PRIu64 "\n", (int)mn[i].len, mn[i].name,
+               mn[i].count);
+    }
+    free(mn);
+    free(insns.s);
+    free(addrs.s);
+    free(vt);
+
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_msg("cannot write the output");
+        el_trace_close(t);
+        return EXIT_IO;
+    }
+    if (first_err.code != EL_OK) {
+        rc = cli_trace_error(file, &first_err);
+    } else {
+        rc = cli_trace_end(file, t);
+    }
+    el_trace_close(t);
+    return rc;
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Fuzz target for the trace reader: the input is a trace file. Opens it,
+ * reads the summary and metadata, and walks every vCPU's records, touching
+ * every byte the reader hands out. Built as a libFuzzer target with clang
+ * (build/fuzz-reader) and, with tests/fuzz/replay.c, as a plain program that
+ * runs over a corpus (build/fuzz-replay).
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <stdio.h>
+
+#include "execlog/trace.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Enough to reach any record of a small input, not to spin for minutes. */
+#define MAX_EXECS_PER_VCPU (1u << 22)
+
+static volatile uint64_t sink;
+
+static void touch(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint64_t s = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        s += b[i];
+    }
+    sink += s;
+}
+
+static void walk(ElTrace *t, uint32_t vcpu)
+{
+    ElError err;
+    ElCursor *c = el_cursor_new(t, vcpu, &err);
+    ElExec e;
+    uint64_t n = 0;
+    int r;
+
+    if (!c) {
+        return;
+    }
+    while (n++ < MAX_EXECS_PER_VCPU && (r = el_cursor_next(c, &e, &err)) == 1) {
+        touch(e.insn->bytes, e.insn->size);
+        touch(e.insn->disas, strlen(e.insn->disas) + 1);
+        for (size_t i = 0; i < e.n_mem; i++) {
+            sink += e.mem[i].vaddr + e.mem[i].size_shift;
+            if (e.mem[i].has_paddr) {
+                touch(e.mem[i].device, strlen(e.mem[i].device) + 1);
+            }
+        }
+        if ((n & 0xfff) == 0) {
+            sink += el_cursor_progress(c);
+        }
+    }
+    if (r < 0) {
+        touch(err.msg, strlen(err.msg));
+        /* the error stays */
+        if (el_cursor_next(c, &e, &err) != -1) {
+            abort();
+        }
+    }
+    el_cursor_free(c);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char path[64];
+    ElError err;
+    ElTrace *t;
+    int fd = memfd_create("trace", MFD_CLOEXEC);
+
+    if (fd < 0) {
+        return 0;
+    }
+    if (size && write(fd, data, size) != (ssize_t)size) {
+        close(fd);
+        return 0;
+    }
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    t = el_trace_open(path, &err);
+    if (!t) {
+        if (err.code == EL_OK || memchr(err.msg, 0, sizeof(err.msg)) == NULL) {
+            abort();
+        }
+    } else {
+        const ElTraceSummary *s = el_trace_summary(t);
+        uint64_t a, b, c;
+
+        touch(s->meta, strlen(s->meta));
+        touch(s->cut_reason, strlen(s->cut_reason));
+        if (el_trace_meta(t, "qemu")) {
+            touch(el_trace_meta(t, "qemu"), 1);
+        }
+        for (uint32_t v = 0; v < s->n_vcpus; v++) {
+            if (el_trace_has_vcpu(t, v)) {
+                el_trace_exit_counts(t, v, &a, &b, &c);
+                walk(t, v);
+            }
+        }
+        walk(t, s->n_vcpus);            /* a vCPU with no chunk */
+        el_trace_close(t);
+    }
+    close(fd);
+    return 0;
+}
