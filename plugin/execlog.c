@@ -149,6 +149,23 @@ static void bin_insn_exec(unsigned int vcpu_index, void *udata)
     el_bin_insn(v->bin, (uint32_t)(uintptr_t)udata);
 }
 
+/*
+ * A memory callback's udata is (TB id << 16 | instruction index). When QEMU
+ * re-executes an instruction on its own to redo an access (an MMIO access in
+ * the middle of a TB: cpu_io_recompile builds a TB with memory callbacks
+ * only), no block starts: the access belongs to the instruction of the
+ * current block that started last.
+ */
+static inline uint32_t bin_mem_index(ElBinVcpu *w, uintptr_t udata)
+{
+    if (__builtin_expect((uint32_t)(udata >> 16) != w->last_tb, 0)) {
+        uint16_t started = el_get_u16(w->count);
+
+        return started ? started - 1u : 0;
+    }
+    return (uint32_t)(udata & 0xffff);
+}
+
 static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
                     uint64_t vaddr, void *udata)
 {
@@ -177,7 +194,8 @@ static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
         paddr = qemu_plugin_hwaddr_phys_addr(hw);
         device = el_bin_device(qemu_plugin_hwaddr_device_name(hw));
     }
-    el_bin_mem(v->bin, (uint32_t)(uintptr_t)udata, bits, vaddr, device, paddr);
+    el_bin_mem(v->bin, bin_mem_index(v->bin, (uintptr_t)udata), bits, vaddr,
+               device, paddr);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -250,7 +268,8 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         qemu_plugin_register_vcpu_mem_cb(insn, bin_mem,
                                          QEMU_PLUGIN_CB_NO_REGS,
                                          QEMU_PLUGIN_MEM_RW,
-                                         (void *)(uintptr_t)i);
+                                         (void *)(((uintptr_t)tb_id << 16) |
+                                                  i));
     }
 }
 
