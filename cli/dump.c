@@ -77,6 +77,79 @@ typedef struct DumpOpts {
 
 /* ---- text -------------------------------------------------------------- */
 
+/*
+ * The static part of each instruction's line, "0xPC, 0xOPCODE, \"DISAS\"",
+ * formatted once per instruction: a hash table from the reader's
+ * ElInsnInfo (one per static instruction, stable while the trace is open)
+ * to the text in a pool.
+ */
+#define COPY_SLACK 64
+
+typedef struct TextSlot {
+    const ElInsnInfo *key;
+    uint64_t at;            /* offset in pool << 24 | length */
+} TextSlot;
+
+typedef struct TextCache {
+    TextSlot *s;
+    size_t mask, used;
+    char *pool;
+    size_t pool_len, pool_cap;
+} TextCache;
+
+static bool cache_init(TextCache *tc, uint64_t n_insns)
+{
+    size_t n = 1024;
+
+    while (n < n_insns * 2 && n < ((size_t)1 << 40)) {
+        n *= 2;
+    }
+    memset(tc, 0, sizeof(*tc));
+    tc->s = calloc(n, sizeof(*tc->s));
+    tc->mask = n - 1;
+    return tc->s != NULL;
+}
+
+static void cache_free(TextCache *tc)
+{
+    free(tc->s);
+    free(tc->pool);
+}
+
+/*
+ * The reader keeps its ElInsnInfo in an array: dividing by their size
+ * gives neighbours neighbouring slots (and no collisions), which keeps a
+ * loop's instructions in a few cache lines. Correct for any pointers.
+ */
+static inline size_t cache_hash(const ElInsnInfo *in, size_t mask)
+{
+    return (size_t)((uintptr_t)in / sizeof(ElInsnInfo)) & mask;
+}
+
+static bool cache_grow(TextCache *tc)
+{
+    size_t n = (tc->mask + 1) * 2;
+    TextSlot *ns = calloc(n, sizeof(*ns));
+
+    if (!ns) {
+        return false;
+    }
+    for (size_t i = 0; i <= tc->mask; i++) {
+        if (tc->s[i].key) {
+            size_t j = cache_hash(tc->s[i].key, n - 1);
+
+            while (ns[j].key) {
+                j = (j + 1) & (n - 1);
+            }
+            ns[j] = tc->s[i];
+        }
+    }
+    free(tc->s);
+    tc->s = ns;
+    tc->mask = n - 1;
+    return true;
+}
+
 static inline uint32_t opcode_of(const ElInsnInfo *in)
 {
     uint32_t op = 0;
@@ -88,23 +161,100 @@ static inline uint32_t opcode_of(const ElInsnInfo *in)
     return op;
 }
 
-/* Runs for every instruction: no allocation, no printf. */
-static bool line_text(OutBuf *o, const ElExec *e, const char *prefix,
-                      size_t prefix_len)
+/* Format @in's static text into the pool. Returns its "at", or 0. */
+static uint64_t cache_add(TextCache *tc, const ElInsnInfo *in)
 {
-    const ElInsnInfo *in = e->insn;
+    size_t need = 2 + 16 + 4 + 8 + 3 + (size_t)in->disas_len + 1;
+    size_t start, n;
+    char *d;
 
-    if (!out_room(o, prefix_len + 2 + 16 + 4 + 8 + 3 + in->disas_len + 2)) {
+    if (tc->pool_cap - tc->pool_len < need + COPY_SLACK) {
+        size_t cap = tc->pool_cap ? tc->pool_cap * 2 : (1u << 20);
+        char *p;
+
+        while (cap - tc->pool_len < need + COPY_SLACK) {
+            cap *= 2;
+        }
+        p = realloc(tc->pool, cap);
+        if (!p) {
+            return 0;
+        }
+        tc->pool = p;
+        tc->pool_cap = cap;
+    }
+    start = tc->pool_len;
+    d = tc->pool + start;
+    n = 0;
+    d[n++] = '0';
+    d[n++] = 'x';
+    n += fmt_hex(d + n, in->pc, 1);
+    memcpy(d + n, ", 0x", 4);
+    n += 4;
+    n += fmt_hex(d + n, opcode_of(in), 1);
+    memcpy(d + n, ", \"", 3);
+    n += 3;
+    memcpy(d + n, in->disas, in->disas_len);
+    n += in->disas_len;
+    d[n++] = '"';
+    tc->pool_len += n;
+    if (start >= ((uint64_t)1 << 40) || n >= (1u << 24)) {
+        return 0;
+    }
+    return (uint64_t)start << 24 | n;
+}
+
+/* The cached text of @in ("at": pool offset << 24 | length), or 0. */
+static inline uint64_t cache_get(TextCache *tc, const ElInsnInfo *in)
+{
+    size_t j = cache_hash(in, tc->mask);
+
+    for (;;) {
+        if (tc->s[j].key == in) {
+            return tc->s[j].at;
+        }
+        if (!tc->s[j].key) {
+            break;
+        }
+        j = (j + 1) & tc->mask;
+    }
+    if ((tc->used + 1) * 2 > tc->mask + 1) {
+        if (!cache_grow(tc)) {
+            return 0;
+        }
+        return cache_get(tc, in);
+    }
+    uint64_t at = cache_add(tc, in);
+
+    if (at) {
+        tc->s[j].key = in;
+        tc->s[j].at = at;
+        tc->used++;
+    }
+    return at;
+}
+
+/* Runs for every instruction: no allocation, no printf. */
+static bool line_text(OutBuf *o, TextCache *tc, const ElExec *e,
+                      const char *prefix, size_t prefix_len)
+{
+    uint64_t at = cache_get(tc, e->insn);
+    size_t len = at & 0xffffff;
+
+    if (!at) {
         return false;
     }
-    out_mem(o, prefix, prefix_len);
-    OUT_LIT(o, "0x");
-    out_hex(o, in->pc, 1);
-    OUT_LIT(o, ", 0x");
-    out_hex(o, opcode_of(in), 1);
-    OUT_LIT(o, ", \"");
-    out_mem(o, in->disas, in->disas_len);
-    out_ch(o, '"');
+    if (!out_room(o, 16 + len + COPY_SLACK + 1)) {
+        return false;
+    }
+    /* fixed-size copies: the buffers have COPY_SLACK bytes to spare */
+    memcpy(o->buf + o->len, prefix, 16);
+    o->len += prefix_len;
+    if (len <= COPY_SLACK) {
+        memcpy(o->buf + o->len, tc->pool + (at >> 24), COPY_SLACK);
+    } else {
+        memcpy(o->buf + o->len, tc->pool + (at >> 24), len);
+    }
+    o->len += len;
     for (size_t i = 0; i < e->n_mem; i++) {
         const ElMemAccess *m = &e->mem[i];
         size_t dl = m->has_paddr ? strlen(m->device) : 0;
@@ -321,11 +471,12 @@ static bool parse_pc_range(const char *s, uint64_t *lo, uint64_t *hi)
 
 /* Dump one vCPU. Returns 0, or -1 with @err (damage), or -2 (output). */
 static int dump_vcpu(ElTrace *t, uint32_t vcpu, const DumpOpts *d, OutBuf *o,
-                     Progress *pg, uint64_t *progress_base, ElError *err)
+                     TextCache *tc, Progress *pg, uint64_t *progress_base,
+                     ElError *err)
 {
     ElCursor *c = el_cursor_new(t, vcpu, err);
     ElExec e;
-    char prefix[24];
+    char prefix[32] = { 0 };
     size_t prefix_len;
     uint64_t printed = 0, n = 0;
     int r = 0;
@@ -354,7 +505,7 @@ static int dump_vcpu(ElTrace *t, uint32_t vcpu, const DumpOpts *d, OutBuf *o,
         }
         switch (d->format) {
         case FMT_TEXT:
-            ok = line_text(o, &e, prefix, prefix_len);
+            ok = line_text(o, tc, &e, prefix, prefix_len);
             break;
         case FMT_CSV:
             ok = line_csv(o, &e);
@@ -389,6 +540,7 @@ int cmd_dump(int argc, char **argv)
     const char *file;
     ElTrace *t;
     OutBuf o;
+    TextCache tc;
     Progress pg;
     ElError err, first_err = { .code = EL_OK };
     uint64_t base = 0, v64;
@@ -460,7 +612,8 @@ int cmd_dump(int argc, char **argv)
         el_trace_close(t);
         return cli_usage("dump", "%s has no vCPU %" PRIu32, file, d.vcpu);
     }
-    if (!out_init(&o, STDOUT_FILENO, 1u << 20)) {
+    if (!out_init(&o, STDOUT_FILENO, 1u << 20) ||
+        !cache_init(&tc, el_trace_summary(t)->n_insns_static)) {
         el_trace_close(t);
         cli_msg("out of memory");
         return EXIT_IO;
@@ -475,7 +628,7 @@ int cmd_dump(int argc, char **argv)
         if ((d.one_vcpu && v != d.vcpu) || !el_trace_has_vcpu(t, v)) {
             continue;
         }
-        r = dump_vcpu(t, v, &d, &o, &pg, &base, &err);
+        r = dump_vcpu(t, v, &d, &o, &tc, &pg, &base, &err);
         if (r == -2) {
             o.error = o.error ? o.error : 12 /* ENOMEM */;
             break;
@@ -485,6 +638,7 @@ int cmd_dump(int argc, char **argv)
         }
     }
     progress_end(&pg);
+    cache_free(&tc);
     orc = out_close(&o);
     if (orc != EXIT_OK) {
         el_trace_close(t);

@@ -264,6 +264,44 @@ static int parse_rec(const uint8_t *p, const uint8_t *end, Rec *r,
 #undef NEED
 }
 
+/*
+ * The records of the hot loop, BLOCK and MEM, parsed inline when the data
+ * surely holds them whole; parse_rec() handles the rest and the errors.
+ */
+static inline int parse_hot(const uint8_t *p, const uint8_t *end, Rec *r,
+                            const uint8_t **next, ParseFail *f)
+{
+    const uint8_t *q = p + 1;
+
+    if (__builtin_expect(end - p < 2 + 4 * EL_VARINT_MAX, 0)) {
+        return parse_rec(p, end, r, next, f);
+    }
+    r->kind = *p;
+    if (r->kind >= EL_REC_MEM && (r->kind & 0x7f) != 127) {
+        r->a = r->kind & 0x7f;
+        r->info = *q++;
+        if (get_varint(&q, end, &r->b) != RD_OK) {
+            return parse_rec(p, end, r, next, f);
+        }
+        if ((r->info & EL_MEM_PHYS) &&
+            (get_varint(&q, end, &r->c) != RD_OK ||
+             get_varint(&q, end, &r->text_len) != RD_OK)) {
+            return parse_rec(p, end, r, next, f);
+        }
+        *next = q;
+        return RD_OK;
+    }
+    if (r->kind == EL_REC_BLOCK) {
+        if (get_varint(&q, end, &r->a) != RD_OK) {
+            return parse_rec(p, end, r, next, f);
+        }
+        r->b = el_get_u16(q);
+        *next = q + 2;
+        return RD_OK;
+    }
+    return parse_rec(p, end, r, next, f);
+}
+
 /* ---- The trace --------------------------------------------------------- */
 
 typedef struct Chunk {
@@ -331,7 +369,13 @@ static void *arena_alloc(ElTrace *t, size_t n)
 
     n = (n + 7) & ~(size_t)7;
     if (!b || b->cap - b->used < n) {
-        size_t cap = n > (1u << 20) ? n : (1u << 20);
+        /* 64 KiB first, doubling up to 1 MiB: small traces stay small */
+        size_t cap = b ? (b->cap < (1u << 20) ? b->cap * 2 : b->cap) :
+                     (1u << 16);
+
+        if (cap < n) {
+            cap = n;
+        }
 
         b = malloc(sizeof(*b) + cap);
         if (!b) {
@@ -1490,7 +1534,7 @@ static int cur_mem(ElCursor *c, ElMemAccess *m, uint32_t *idx, ElError *err)
     const uint8_t *next;
     char what[160];
 
-    if (parse_rec(c->p, c->end, &r, &next, &f) != RD_OK) {
+    if (parse_hot(c->p, c->end, &r, &next, &f) != RD_OK) {
         return cur_parse_fail(c, &f, err);
     }
     if (r.a >= c->blk_count) {
@@ -1637,6 +1681,17 @@ int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
         int s;
 
         if (c->blk_pos < c->blk_count) {
+            if (!c->have_pending && c->p < c->end && *c->p < EL_REC_MEM &&
+                *c->p != EL_REC_END && *c->p != EL_REC_SKIP) {
+                /* the fast way: the next record is not one of its MEMs */
+                e->vcpu = c->vcpu;
+                e->index = c->index++;
+                e->insn = &t->insns[c->blk[c->blk_pos++]];
+                e->mem = c->mem;
+                e->n_mem = 0;
+                e->offset = c->blk_offset;
+                return 1;
+            }
             s = cur_gather(c, err);
             if (s < 0) {
                 return -1;
@@ -1694,7 +1749,7 @@ int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
             return cur_damage(c, c->p, "record after the vCPU's EXIT record",
                               err);
         }
-        if (parse_rec(c->p, c->end, &r, &next, &f) != RD_OK) {
+        if (parse_hot(c->p, c->end, &r, &next, &f) != RD_OK) {
             if (cur_parse_fail(c, &f, err) < 0) {
                 return -1;
             }

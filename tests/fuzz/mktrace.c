@@ -30,7 +30,7 @@ static const char usage[] =
     "  --vcpus N        vCPUs (default 2)\n"
     "  --insns N        instructions executed per vCPU (default 2000)\n"
     "  --chunk-size N   chunk size, a multiple of 4096 (default 8192)\n"
-    "  --static N       about this many distinct instructions (default 200)\n"
+    "  --static N       new TBs (mostly) only below N instructions (200)\n"
     "  --system         system mode: accesses with physical addresses\n"
     "  --zstd           compress the vCPU chunks\n"
     "  --zstd-static    compress the static chunks too\n"
@@ -237,6 +237,7 @@ static uint32_t n_insns;
 static Tb *tbs;
 static uint32_t n_tbs;
 static Stream st;           /* the static stream */
+static uint32_t max_static = 200;   /* new TBs only below this many insns */
 static const char *devices[] = { "RAM", "pl011", "virtio-mmio@a000000" };
 static bool device_defined[3] = { true, false, false };
 
@@ -448,7 +449,8 @@ static void vcpu_block(Vcpu *v, uint32_t vcpu)
     size_t n = 1;
     const Tb *b;
 
-    if (n_tbs == 0 || rndn(100) < 8) {
+    if (n_tbs == 0 || (n_insns < max_static && rndn(100) < 8) ||
+        rndn(100000) == 0) {
         tb = new_tb();
     } else {
         tb = rndn(n_tbs);
@@ -535,7 +537,7 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--chunk-size") == 0 && more) {
             chunk_size = (uint32_t)num(argv[++i]);
         } else if (strcmp(a, "--static") == 0 && more) {
-            (void)num(argv[++i]);       /* accepted; the mix decides */
+            max_static = (uint32_t)num(argv[++i]);
         } else if (strcmp(a, "--seed") == 0 && more) {
             seed = num(argv[++i]);
         } else if (strcmp(a, "--min-reader") == 0 && more) {
