@@ -314,6 +314,7 @@ typedef struct Chunk {
     uint16_t vcpu;
     uint16_t flags;
     bool cut_by_eof;        /* sealed, but the file ends inside its payload */
+    bool short_slot;        /* the file ends inside its slot */
 } Chunk;
 
 typedef struct Vcpu {
@@ -652,6 +653,7 @@ static bool walk_chunks(ElTrace *t, ElError *err)
         ck.used = el_get_u32(h + EL_CK_USED);
         ck.raw = el_get_u32(h + EL_CK_RAW);
         ck.cut_by_eof = false;
+        ck.short_slot = ck.slot > t->size - off;
         why = bad_chunk(t, &ck, buf, sizeof(buf));
         if (why) {
             if (!complete_state && !(ck.flags & EL_CK_SEALED)) {
@@ -1356,6 +1358,7 @@ struct ElCursor {
     uint32_t pending_idx;
     ElMemAccess pending;
     bool exited;
+    bool tail_lost;         /* records of the last chunk read are missing */
     bool at_end;            /* cur_avail() found no more records */
     bool stream_over;       /* no more records; the block is emitted */
     int state;
@@ -1486,6 +1489,8 @@ static int cur_avail(ElCursor *c, ElError *err)
         }
         ck = &c->t->chunks[c->t->byv[c->v->first + c->next_chunk++]];
         c->ck = ck;
+        /* a chunk whose slot the file does not hold whole lost records */
+        c->tail_lost = ck->short_slot;
         if (!chunk_payload(c->t, ck, &c->zbuf, &c->p, &c->end, &c->err)) {
             return cur_fail(c, err);
         }
@@ -1502,6 +1507,7 @@ static int cur_parse_fail(ElCursor *c, const ParseFail *f, ElError *err)
 {
     if (f->what == RD_TRUNC && !(c->ck->flags & EL_CK_SEALED)) {
         c->p = c->end;
+        c->tail_lost = true;
         return 0;
     }
     parse_err(&c->err, c->ck, c->base, c->p, f);
@@ -1515,9 +1521,12 @@ static int cur_parse_fail(ElCursor *c, const ParseFail *f, ElError *err)
  */
 static int cur_missing(ElCursor *c, const char *what, ElError *err)
 {
-    if (c->t->sum.state == EL_STATE_RECORDING) {
+    if (c->t->sum.state == EL_STATE_RECORDING ||
+        c->t->damage.code != EL_OK) {
+        /* cut off (or known to be damaged): the end of what is readable */
         c->p = c->end;
         c->next_chunk = c->v->n;
+        c->tail_lost = true;
         return 0;
     }
     return cur_damage(c, c->p, what, err);
@@ -1601,7 +1610,7 @@ static int cur_gather(ElCursor *c, ElError *err)
     }
     for (;;) {
         ElMemAccess m;
-        uint32_t idx;
+        uint32_t idx = 0;
         int r = cur_avail(c, err);
 
         if (r <= 0) {
@@ -1697,9 +1706,21 @@ int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
                 return -1;
             }
             if (s == 0) {
-                /* the stream ended inside this block */
+                /*
+                 * The stream ended inside this block. If its last chunk
+                 * was being written when recording stopped, every record
+                 * written is there: the instructions that started are
+                 * emitted. Otherwise (a chunk lost after a sealed one, a
+                 * truncated file) their accesses may be lost with the rest:
+                 * only instructions known to be whole were emitted.
+                 */
                 if (cur_end(c, err) < 0) {
                     return -1;
+                }
+                if (c->tail_lost || !c->ck ||
+                    (c->ck->flags & EL_CK_SEALED)) {
+                    c->state = CUR_DONE;
+                    return 0;
                 }
                 c->stream_over = true;
             }

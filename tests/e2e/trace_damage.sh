@@ -1,0 +1,349 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The execlog tool on damaged, cut-off and hostile traces: a clear one-line
+# message with the byte offset and the right exit code (2 damaged, 3 I/O,
+# 0 for a trace that was merely cut off), never a crash or a hang, and
+# everything readable printed before the message. Test traces come from
+# build/mktrace, whose --text output (computed from its own simulation, not
+# by reading the trace) is what `execlog dump` must print.
+
+DMG_EL=$B/execlog
+DMG_MK=$B/mktrace
+
+# dmg_run ARGS...: execlog under a timeout; stdout in $T/out, stderr in
+# $T/err, exit status in $dmg_rc
+dmg_run() {
+    timeout 10 "$DMG_EL" "$@" >"$T/out" 2>"$T/err" </dev/null
+    dmg_rc=$?
+}
+
+# dmg_sane WHAT: the last dmg_run ended with 0 or 2, and said so properly:
+# exit 2 with exactly one line "execlog: FILE: offset 0x...: ...", or exit
+# 0 with nothing or one "trace was cut off at offset 0x..." line
+dmg_sane() {
+    local what=$1 lines
+    lines=$(wc -l < "$T/err")
+    case $dmg_rc in
+    0)
+        [ "$lines" -eq 0 ] && return 0
+        [ "$lines" -eq 1 ] && grep -q '^execlog: .*: trace was cut off at offset 0x[0-9a-f]*: .' "$T/err" \
+            && return 0
+        fail "$what: exit 0 with: $(head -3 "$T/err")" ;;
+    2)
+        [ "$lines" -eq 1 ] && grep -q '^execlog: .*: offset 0x[0-9a-f]*: .' "$T/err" && return 0
+        fail "$what: exit 2 with $lines lines: $(head -3 "$T/err")" ;;
+    124|137)
+        fail "$what: hung (killed by the timeout)" ;;
+    *)
+        fail "$what: exit $dmg_rc: $(head -3 "$T/err")" ;;
+    esac
+}
+
+# dmg_all_commands FILE WHAT [RC]: dump, stats and info each sane (and with
+# exit status RC when given)
+dmg_all_commands() {
+    local f=$1 what=$2 want=${3:-} cmd
+    for cmd in dump stats info; do
+        dmg_run "$cmd" "$f"
+        dmg_sane "$what: $cmd" || return 1
+        if [ -n "$want" ] && [ "$dmg_rc" != "$want" ]; then
+            fail "$what: $cmd exit $dmg_rc, want $want: $(cat "$T/err")"
+            return 1
+        fi
+    done
+}
+
+# dmg_prefix PART FULL: PART's lines are the first lines of FULL, per vCPU
+dmg_prefix() {
+    local part=$1 full=$2 v n
+    if [ -s "$part" ] && [ "$(tail -c 1 "$part" | od -An -c | tr -d ' ')" != '\n' ]; then
+        fail "$part does not end with a whole line"
+        return 1
+    fi
+    for v in $(cut -d, -f1 "$full" | sort -un); do
+        grep "^$v, " "$part" > "$T/p.v" || true
+        grep "^$v, " "$full" > "$T/f.v"
+        n=$(wc -l < "$T/p.v")
+        cmp -s "$T/p.v" <(head -n "$n" "$T/f.v") || {
+            fail "vCPU $v: the $n lines are not the first $n of the full dump"
+            diff "$T/p.v" <(head -n "$n" "$T/f.v") | head -4 | sed 's/^/    /'
+            return 1
+        }
+    done
+}
+
+# dmg_flip FILE OFFSET MASK: xor the byte at OFFSET with MASK
+dmg_flip() {
+    perl -e 'open(my $f, "+<", $ARGV[0]) or die; binmode $f;
+             seek($f, $ARGV[1], 0); read($f, my $b, 1) == 1 or exit 0;
+             seek($f, $ARGV[1], 0); print $f chr(ord($b) ^ $ARGV[2]);' "$@"
+}
+
+# ---- not a trace at all -------------------------------------------------
+
+test_damage_empty_file() {
+    : > "$T/empty.bin"
+    dmg_all_commands "$T/empty.bin" "empty file" 2 || return 1
+    grep -q "offset 0x0: empty file" "$T/err" || fail "message: $(cat "$T/err")"
+}
+
+test_damage_missing_file_is_io_error() {
+    local cmd
+    for cmd in dump stats info; do
+        dmg_run "$cmd" "$T/no-such.bin"
+        [ "$dmg_rc" -eq 3 ] || fail "$cmd: exit $dmg_rc, want 3" || return 1
+        grep -q "^execlog: $T/no-such.bin: cannot open: No such file" "$T/err" \
+            || fail "$cmd: message: $(cat "$T/err")" || return 1
+    done
+}
+
+test_damage_unreadable_file_is_io_error() {
+    local cmd
+    mkdir -p "$T/adir"
+    "$DMG_MK" --insns 20 "$T/locked.bin" || fail "mktrace failed" || return 1
+    chmod 000 "$T/locked.bin"
+    for cmd in dump stats info; do
+        dmg_run "$cmd" "$T/adir"
+        [ "$dmg_rc" -eq 3 ] || fail "$cmd on a directory: exit $dmg_rc" || return 1
+        grep -q "^execlog: $T/adir: cannot read: Is a directory" "$T/err" \
+            || fail "$cmd: message: $(cat "$T/err")" || return 1
+        if [ "$(id -u)" -ne 0 ]; then       # root reads anything
+            dmg_run "$cmd" "$T/locked.bin"
+            [ "$dmg_rc" -eq 3 ] || fail "$cmd on a mode 000 file: exit $dmg_rc" || return 1
+            grep -q "^execlog: $T/locked.bin: cannot open: Permission denied" "$T/err" \
+                || fail "$cmd: message: $(cat "$T/err")" || return 1
+        fi
+    done
+    chmod 644 "$T/locked.bin"
+}
+
+test_damage_random_bytes() {
+    local n
+    for n in 1 7 63 64 100 4095 4096 5000 20000; do
+        head -c "$n" /dev/urandom > "$T/rnd.bin"
+        dmg_all_commands "$T/rnd.bin" "$n random bytes" 2 || return 1
+    done
+    # a good header followed by garbage
+    "$DMG_MK" --insns 300 "$T/good.bin" || fail "mktrace failed" || return 1
+    head -c 4096 "$T/good.bin" > "$T/rnd.bin"
+    head -c 20000 /dev/urandom >> "$T/rnd.bin"
+    dmg_all_commands "$T/rnd.bin" "header + garbage" || return 1
+    # a chunk magic followed by garbage, at every chunk
+    head -c 4096 "$T/good.bin" > "$T/rnd.bin"
+    for n in 1 2 3; do
+        printf 'ELCK' >> "$T/rnd.bin"
+        head -c 4092 /dev/urandom >> "$T/rnd.bin"
+    done
+    dmg_all_commands "$T/rnd.bin" "chunk magics + garbage"
+}
+
+test_damage_future_version_is_refused() {
+    local cmd
+    "$DMG_MK" --insns 50 --min-reader 2 "$T/v2.bin" || fail "mktrace failed" || return 1
+    for cmd in dump stats info; do
+        dmg_run "$cmd" "$T/v2.bin"
+        [ "$dmg_rc" -eq 2 ] || fail "$cmd: exit $dmg_rc" || return 1
+        grep -qx "execlog: $T/v2.bin: offset 0xa: written for reader version 2; this reader knows up to 1" \
+            "$T/err" || fail "$cmd: message: $(cat "$T/err")" || return 1
+    done
+}
+
+# ---- intact and cut-off traces ------------------------------------------
+
+test_damage_intact_traces_dump_as_written() {
+    local opts seed
+    for opts in "" "--system" "--zstd" "--zstd-static --system" \
+                "--vcpus 4 --chunk-size 4096" "--vcpus 1 --insns 20000 --static 2000"; do
+        for seed in 1 2; do
+            "$DMG_MK" $opts --seed $seed --text "$T/want.txt" "$T/t.bin" \
+                || fail "mktrace $opts failed" || return 1
+            dmg_all_commands "$T/t.bin" "mktrace $opts --seed $seed" 0 || return 1
+            dmg_run dump "$T/t.bin"
+            cmp -s "$T/out" "$T/want.txt" \
+                || fail "mktrace $opts --seed $seed: dump differs from the writer's text" || return 1
+        done
+    done
+}
+
+test_damage_cut_off_trace_is_not_damage() {
+    local opts
+    for opts in "" "--system --vcpus 3" "--chunk-size 4096 --vcpus 2"; do
+        "$DMG_MK" $opts --cut --insns 3000 --text "$T/want.txt" "$T/cut.bin" \
+            || fail "mktrace failed" || return 1
+        dmg_all_commands "$T/cut.bin" "cut-off trace $opts" 0 || return 1
+        dmg_run dump "$T/cut.bin"
+        cmp -s "$T/out" "$T/want.txt" || fail "$opts: dump is not every record written" || return 1
+        grep -q "trace was cut off at offset 0x[0-9a-f]*: .* was being written when recording stopped" \
+            "$T/err" || fail "$opts: note: $(cat "$T/err")" || return 1
+        dmg_run info "$T/cut.bin"
+        grep -q '^complete: no (cut off at offset 0x' "$T/out" \
+            || fail "info: $(grep complete "$T/out")" || return 1
+    done
+    # compressed: the chunks still in memory are lost; what is sealed reads
+    "$DMG_MK" --zstd --cut --insns 20000 --chunk-size 4096 "$T/cutz.bin" \
+        || fail "mktrace failed" || return 1
+    dmg_all_commands "$T/cutz.bin" "cut-off compressed trace" 0
+}
+
+# ---- truncated traces ---------------------------------------------------
+
+# dmg_truncations TRACE RC: cut TRACE at every chunk boundary and at points
+# inside chunks and the header; each is sane, exits RC (for a cut inside
+# the header: 2), and dumps a prefix of the whole trace's dump
+dmg_truncations() {
+    local f=$1 want=$2 size off cuts=() w
+    size=$(stat -c %s "$f")
+    dmg_run dump "$f"
+    [ "$dmg_rc" -eq 0 ] || fail "the whole trace: exit $dmg_rc" || return 1
+    cp "$T/out" "$T/full.txt"
+    cuts=(0 1 8 12 63 64 100 4095)
+    for ((off = 4096; off < size; off += 4096)); do
+        cuts+=($off $((off + 1)) $((off + 31)) $((off + 32)) $((off + 33)) $((off + 777)) $((off + 2500)) $((off + 4095)))
+    done
+    for off in "${cuts[@]}"; do
+        [ "$off" -lt "$size" ] || continue
+        head -c "$off" "$f" > "$T/trunc.bin"
+        w=$want
+        [ "$off" -lt 4096 ] && w=2
+        dmg_all_commands "$T/trunc.bin" "cut at $off of $size" "$w" || return 1
+        dmg_run dump "$T/trunc.bin"
+        dmg_prefix "$T/out" "$T/full.txt" || fail "cut at $off" || return 1
+    done
+}
+
+test_damage_truncated_complete_trace() {
+    "$DMG_MK" --vcpus 2 --insns 1500 --chunk-size 4096 "$T/t.bin" || fail "mktrace failed" || return 1
+    dmg_truncations "$T/t.bin" 2 || return 1
+    # the message says where the file ends
+    head -c 12288 "$T/t.bin" > "$T/trunc.bin"
+    dmg_run dump "$T/trunc.bin"
+    grep -q "offset 0x3000: .*truncated" "$T/err" || fail "message: $(cat "$T/err")"
+}
+
+test_damage_truncated_system_trace() {
+    "$DMG_MK" --system --vcpus 3 --insns 800 --chunk-size 4096 --seed 5 "$T/t.bin" \
+        || fail "mktrace failed" || return 1
+    dmg_truncations "$T/t.bin" 2
+}
+
+test_damage_truncated_compressed_trace() {
+    "$DMG_MK" --zstd --vcpus 2 --insns 4000 --chunk-size 4096 --seed 3 "$T/t.bin" \
+        || fail "mktrace failed" || return 1
+    dmg_truncations "$T/t.bin" 2
+}
+
+test_damage_truncated_cut_off_trace() {
+    local size off
+    # cut off while recording: at a chunk boundary it is just cut off more
+    "$DMG_MK" --cut --vcpus 2 --insns 1500 --chunk-size 4096 "$T/t.bin" \
+        || fail "mktrace failed" || return 1
+    size=$(stat -c %s "$T/t.bin")
+    dmg_run dump "$T/t.bin"
+    cp "$T/out" "$T/full.txt"
+    for ((off = 4096; off < size; off += 4096)); do
+        head -c "$off" "$T/t.bin" > "$T/trunc.bin"
+        dmg_all_commands "$T/trunc.bin" "cut at $off" 0 || return 1
+        dmg_run dump "$T/trunc.bin"
+        dmg_prefix "$T/out" "$T/full.txt" || fail "cut at $off" || return 1
+        # inside a chunk: cut off or damaged, never worse
+        head -c $((off + 1000)) "$T/t.bin" > "$T/trunc.bin"
+        dmg_all_commands "$T/trunc.bin" "cut at $((off + 1000))" || return 1
+        dmg_run dump "$T/trunc.bin"
+        dmg_prefix "$T/out" "$T/full.txt" || fail "cut at $((off + 1000))" || return 1
+    done
+}
+
+# ---- bit flips ------------------------------------------------------------
+
+# dmg_flips TRACE: flip bits at many offsets (header fields, every chunk
+# header, records); each result is sane
+dmg_flips() {
+    local f=$1 size off mask offs=() i
+    size=$(stat -c %s "$f")
+    offs=(0 7 8 9 10 11 12 16 17 19 20 24 28 32 33 38 40 64 70)
+    for ((off = 4096; off < size; off += 4096)); do
+        for i in 0 4 5 6 7 8 12 13 14 16 17 20 21 24 32 33 34 35 36 40 50 60 100 300 1000; do
+            offs+=($((off + i)))
+        done
+    done
+    for off in "${offs[@]}"; do
+        [ "$off" -lt "$size" ] || continue
+        for mask in 1 128 255; do
+            cp "$f" "$T/flip.bin"
+            dmg_flip "$T/flip.bin" "$off" "$mask"
+            dmg_all_commands "$T/flip.bin" "byte $off ^ $mask" || return 1
+        done
+    done
+}
+
+test_damage_bit_flips() {
+    "$DMG_MK" --system --vcpus 2 --insns 400 --chunk-size 4096 --seed 9 "$T/t.bin" \
+        || fail "mktrace failed" || return 1
+    dmg_flips "$T/t.bin"
+}
+
+test_damage_bit_flips_compressed() {
+    "$DMG_MK" --zstd-static --vcpus 2 --insns 2000 --chunk-size 4096 --seed 10 "$T/t.bin" \
+        || fail "mktrace failed" || return 1
+    dmg_flips "$T/t.bin"
+}
+
+test_damage_bit_flips_cut_off() {
+    "$DMG_MK" --cut --vcpus 2 --insns 400 --chunk-size 4096 --seed 11 "$T/t.bin" \
+        || fail "mktrace failed" || return 1
+    dmg_flips "$T/t.bin"
+}
+
+# A flipped count or delta in a complete trace's records is found: the
+# EXIT record's totals no longer match.
+test_damage_bad_record_names_its_offset() {
+    local off
+    "$DMG_MK" --vcpus 1 --insns 300 --chunk-size 4096 "$T/t.bin" || fail "mktrace failed" || return 1
+    # vCPU 0's first chunk is at 0x2000: VCPU record, then the first BLOCK
+    # (kind, one-byte tb delta, u16 count); make its count huge
+    [ "$(od -An -tx1 -j $((0x2020)) -N 2 "$T/t.bin" | tr -d ' ')" = 0501 ] \
+        || fail "unexpected layout: $(od -An -tx1 -j $((0x2020)) -N 4 "$T/t.bin")" || return 1
+    dmg_flip "$T/t.bin" $((0x2024)) 255
+    dmg_run dump "$T/t.bin"
+    [ "$dmg_rc" -eq 2 ] || fail "exit $dmg_rc" || return 1
+    grep -qx "execlog: $T/t.bin: offset 0x2021: BLOCK of [0-9]* instructions of TB 0, which has [0-9]*" \
+        "$T/err" || fail "message: $(cat "$T/err")"
+}
+
+# ---- usage ------------------------------------------------------------------
+
+test_damage_usage_errors_exit_1() {
+    local args
+    "$DMG_MK" --insns 50 "$T/t.bin" || fail "mktrace failed" || return 1
+    for args in "" "frobnicate $T/t.bin" "dump" "dump --format xml $T/t.bin" \
+                "dump --vcpu x $T/t.bin" "dump --vcpu 7 $T/t.bin" "dump --pc 9-3 $T/t.bin" \
+                "dump --count $T/t.bin" "dump --bogus $T/t.bin" "stats" "info a b" \
+                "dump $T/t.bin $T/t.bin"; do
+        # shellcheck disable=SC2086
+        timeout 10 "$DMG_EL" $args >/dev/null 2>"$T/err" </dev/null
+        dmg_rc=$?
+        [ "$dmg_rc" -eq 1 ] || fail "'execlog $args': exit $dmg_rc" || return 1
+        [ -s "$T/err" ] || fail "'execlog $args': no message" || return 1
+    done
+    for args in "--help" "dump --help" "stats --help" "info --help" "help dump"; do
+        # shellcheck disable=SC2086
+        timeout 10 "$DMG_EL" $args >"$T/out" 2>&1 </dev/null \
+            || fail "'execlog $args' failed" || return 1
+        grep -q "^Usage: execlog" "$T/out" || fail "'execlog $args': no usage" || return 1
+    done
+    grep -q "^  3  I/O error" <("$DMG_EL" --help) || fail "--help lacks the exit codes"
+}
+
+# ---- the fuzz corpus ----------------------------------------------------------
+
+test_damage_fuzz_corpus_replays() {
+    local n
+    n=$(ls tests/fuzz/corpus | wc -l)
+    [ "$n" -ge 10 ] || fail "only $n corpus files" || return 1
+    timeout 120 "$B/fuzz-replay" tests/fuzz/corpus > "$T/out" 2>&1 \
+        || fail "fuzz-replay: exit $?: $(tail -3 "$T/out")" || return 1
+    grep -q "^fuzz-replay: $n inputs run" "$T/out" || fail "$(cat "$T/out")" || return 1
+    # and the tool on each
+    for f in tests/fuzz/corpus/*; do
+        dmg_all_commands "$f" "$f" || return 1
+    done
+}
