@@ -18,6 +18,8 @@
 
 #include "execlog/trace.h"
 
+#define EL_BIN_MEMINFO_CACHE 16
+
 typedef struct ElBinVcpu {
     uint8_t *pos;           /* next record goes here */
     uint8_t *end;           /* end of the current chunk's payload */
@@ -35,6 +37,10 @@ typedef struct ElBinVcpu {
     uint32_t seq;
     uint32_t vcpu;
     void *zctx;             /* zstd context, compress=zstd only */
+    /* qemu_plugin_meminfo_t values seen, and their MEM info bits */
+    uint32_t mi_key[EL_BIN_MEMINFO_CACHE];
+    uint8_t mi_bits[EL_BIN_MEMINFO_CACHE];
+    bool mi_valid[EL_BIN_MEMINFO_CACHE];
     uint8_t dummy[16];      /* where counts go once recording stopped */
 } ElBinVcpu;
 

@@ -127,26 +127,34 @@ static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
     }
 }
 
-/* format=bin: the same events, as records (binwriter.h). */
+/*
+ * format=bin: the same events, as records (binwriter.h). The writers are
+ * found in a flat table (one load per callback); set at vCPU init, before
+ * the vCPU runs.
+ */
+static ElBinVcpu *bin_vcpus[EL_VCPU_MAX];
+
+static inline ElBinVcpu *bin_get(unsigned int vcpu_index)
+{
+    return vcpu_index < EL_VCPU_MAX ? bin_vcpus[vcpu_index] : NULL;
+}
 
 static void bin_tb_exec(unsigned int vcpu_index, void *udata)
 {
-    ElVcpu *v = el_vcpu_get(vcpu_index);
+    ElBinVcpu *w = bin_get(vcpu_index);
 
-    if (__builtin_expect(v == NULL || v->bin == NULL, 0)) {
-        return;
+    if (__builtin_expect(w != NULL, 1)) {
+        el_bin_block(w, (uint32_t)(uintptr_t)udata);
     }
-    el_bin_block(v->bin, (uint32_t)(uintptr_t)udata);
 }
 
 static void bin_insn_exec(unsigned int vcpu_index, void *udata)
 {
-    ElVcpu *v = el_vcpu_get(vcpu_index);
+    ElBinVcpu *w = bin_get(vcpu_index);
 
-    if (__builtin_expect(v == NULL || v->bin == NULL, 0)) {
-        return;
+    if (__builtin_expect(w != NULL, 1)) {
+        el_bin_insn(w, (uint32_t)(uintptr_t)udata);
     }
-    el_bin_insn(v->bin, (uint32_t)(uintptr_t)udata);
 }
 
 /*
@@ -169,24 +177,35 @@ static inline uint32_t bin_mem_index(ElBinVcpu *w, uintptr_t udata)
 static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
                     uint64_t vaddr, void *udata)
 {
-    ElVcpu *v = el_vcpu_get(vcpu_index);
+    ElBinVcpu *w = bin_get(vcpu_index);
     struct qemu_plugin_hwaddr *hw;
     uint8_t bits;
     uint32_t device = 0;
     uint64_t paddr = 0;
 
-    if (__builtin_expect(v == NULL || v->bin == NULL, 0)) {
+    if (__builtin_expect(w == NULL, 0)) {
         return;
     }
-    bits = (uint8_t)(qemu_plugin_mem_size_shift(info) & EL_MEM_SIZE_SHIFT_MASK);
-    if (qemu_plugin_mem_is_store(info)) {
-        bits |= EL_MEM_STORE;
-    }
-    if (qemu_plugin_mem_is_big_endian(info)) {
-        bits |= EL_MEM_BIG_ENDIAN;
-    }
-    if (qemu_plugin_mem_is_sign_extended(info)) {
-        bits |= EL_MEM_SIGN;
+    /* qemu_plugin_meminfo_t is a plain value: decode each one once */
+    unsigned slot = (info ^ (info >> 5) ^ (info >> 11)) & (EL_BIN_MEMINFO_CACHE - 1);
+
+    if (__builtin_expect(w->mi_valid[slot] && w->mi_key[slot] == info, 1)) {
+        bits = w->mi_bits[slot];
+    } else {
+        bits = (uint8_t)(qemu_plugin_mem_size_shift(info) &
+                         EL_MEM_SIZE_SHIFT_MASK);
+        if (qemu_plugin_mem_is_store(info)) {
+            bits |= EL_MEM_STORE;
+        }
+        if (qemu_plugin_mem_is_big_endian(info)) {
+            bits |= EL_MEM_BIG_ENDIAN;
+        }
+        if (qemu_plugin_mem_is_sign_extended(info)) {
+            bits |= EL_MEM_SIGN;
+        }
+        w->mi_key[slot] = info;
+        w->mi_bits[slot] = bits;
+        w->mi_valid[slot] = true;
     }
     hw = system_mode ? qemu_plugin_get_hwaddr(info, vaddr) : NULL;
     if (hw) {
@@ -194,8 +213,8 @@ static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
         paddr = qemu_plugin_hwaddr_phys_addr(hw);
         device = el_bin_device(qemu_plugin_hwaddr_device_name(hw));
     }
-    el_bin_mem(v->bin, bin_mem_index(v->bin, (uintptr_t)udata), bits, vaddr,
-               device, paddr);
+    el_bin_mem(w, bin_mem_index(w, (uintptr_t)udata), bits, vaddr, device,
+               paddr);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -349,6 +368,7 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index)
     (void)id;
     if (v && bin && !v->bin) {
         v->bin = el_bin_vcpu_new(vcpu_index);
+        __atomic_store_n(&bin_vcpus[vcpu_index], v->bin, __ATOMIC_RELEASE);
     } else if (v && !v->regs) {
         v->regs = el_regs_init(&opts);
     }
