@@ -12,6 +12,8 @@
 #   BENCH_DIR=DIR      where traces go (default /tmp): a fresh subdirectory
 #                      is made there and removed at exit
 #   BENCH_LARGE=1      also run at scale 12 (~73M instructions), no upstream
+#   BENCH_ONLY=text|bin  only the text section (vs upstream) or only the
+#                      binary-trace section (scale 12, ~73M instructions)
 #   QEMU=qemu-aarch64  the QEMU 7.2 user-mode emulator
 
 set -euo pipefail
@@ -253,6 +255,125 @@ run_section() {
         "${plain_out}x" "$(met "$plain_out" "<=" "$TARGET_VS_PLAIN")"
 }
 
+# ------------------------------------------------ binary traces (format=bin)
+
+COUNT=build/libcount-v1.so
+EXECLOG=build/execlog
+TARGET_BIN=3            # format=bin at most this many times plain QEMU
+TARGET_ZSTD=4           # format=bin,compress=zstd likewise
+TARGET_BYTES=4          # bytes per instruction, uncompressed
+TARGET_DUMP=20          # execlog dump, million lines per second to a file
+
+# timed CMD...: run CMD in the background (so traps fire), time it in µs
+timed() {
+    local t0 t1
+    sync
+    sleep "$SETTLE"
+    t0=$EPOCHREALTIME
+    "$@" >"$DIR/stdout" 2>"$DIR/stderr" &
+    QEMU_PID=$!
+    wait "$QEMU_PID" || { echo; echo "bench: failed: $*" >&2;
+                          head -n 20 "$DIR/stderr" >&2; exit 1; }
+    t1=$EPOCHREALTIME
+    QEMU_PID=""
+    US=$(( ${t1/./} - ${t0/./} ))
+}
+
+stat_of() { "$EXECLOG" stats "$1" | awk -F': ' -v k="$2" '$1 == k { print $2; exit }'; }
+
+run_bin_section() {
+    local scale=$1 round cfg
+    local -A T=() SIZE=() INSNS=()
+    local cfgs=(plain count bin zstd)
+    local -A NAME=([plain]="plain QEMU (no plugin)"
+                   [count]="counting plugin (callbacks only)"
+                   [bin]="ours, format=bin"
+                   [zstd]="ours, format=bin,compress=zstd")
+    echo
+    echo "== binary traces: aarch64 workload, scale $scale, QEMU user mode =="
+    if (( $(free_mb) < 1024 )); then
+        echo "NOT RUN: not enough free space in $base"; STATUS=1; return 0
+    fi
+    echo "commands:"
+    echo "  plain: $QEMU $GUEST $scale"
+    echo "  count: $QEMU -plugin $COUNT,out=FILE $GUEST $scale"
+    echo "  bin:   $QEMU -plugin $OURS,format=bin,outfile=TRACE $GUEST $scale"
+    echo "  zstd:  $QEMU -plugin $OURS,format=bin,compress=zstd,outfile=TRACE $GUEST $scale"
+    for (( round = 1; round <= RUNS; round++ )); do
+        printf 'run %d/%d:' "$round" "$RUNS"
+        for cfg in "${cfgs[@]}"; do
+            rm -f "$TRACE"
+            case $cfg in
+            plain) timed "$QEMU" "$GUEST" "$scale" ;;
+            count) timed "$QEMU" -plugin "$COUNT,out=$DIR/count" "$GUEST" "$scale" ;;
+            bin)   timed "$QEMU" -plugin "$OURS,format=bin,outfile=$TRACE" "$GUEST" "$scale" ;;
+            zstd)  timed "$QEMU" -plugin "$OURS,format=bin,compress=zstd,outfile=$TRACE" \
+                       "$GUEST" "$scale" ;;
+            esac
+            T[$cfg]+="$US "
+            if [[ $cfg == bin || $cfg == zstd ]]; then
+                SIZE[$cfg]=$(stat -c %s "$TRACE")
+                INSNS[$cfg]=$(stat_of "$TRACE" instructions)
+                rm -f "$TRACE"
+            fi
+            printf '  %s %ss' "$cfg" "$(secs "$US")"
+        done
+        echo
+    done
+    echo
+    printf '%-36s %10s %13s %10s %10s %9s\n' configuration "median s" instructions \
+        "trace MB" "bytes/insn" "vs plain"
+    local -A M=()
+    for cfg in "${cfgs[@]}"; do
+        # shellcheck disable=SC2086
+        M[$cfg]=$(median ${T[$cfg]})
+    done
+    for cfg in "${cfgs[@]}"; do
+        local insns=- mb=- bpi=-
+        if [[ -n ${SIZE[$cfg]:-} ]]; then
+            insns=${INSNS[$cfg]}
+            mb=$(awk -v b="${SIZE[$cfg]}" 'BEGIN { printf "%.1f", b / 1048576 }')
+            bpi=$(awk -v b="${SIZE[$cfg]}" -v n="$insns" 'BEGIN { printf "%.2f", b / n }')
+        elif [[ $cfg == count ]]; then
+            insns=$(awk -F': ' '$1 == "instructions" { print $2 }' "$DIR/count")
+        fi
+        printf '%-36s %10s %13s %10s %10s %9s\n' "${NAME[$cfg]}" "$(secs "${M[$cfg]}")" \
+            "$insns" "$mb" "$bpi" "$(div "${M[$cfg]}" "${M[plain]}")x"
+    done
+    local r_bin r_zstd bpi
+    r_bin=$(div "${M[bin]}" "${M[plain]}")
+    r_zstd=$(div "${M[zstd]}" "${M[plain]}")
+    bpi=$(awk -v b="${SIZE[bin]}" -v n="${INSNS[bin]}" 'BEGIN { printf "%.2f", b / n }')
+    echo
+    echo "instrumentation alone (the counting plugin: a callback per instruction and"
+    echo "per access, doing nothing but count) costs $(div "${M[count]}" "${M[plain]}")x plain here."
+
+    # execlog dump, to a file, of a scale-1 trace
+    "$QEMU" -plugin "$OURS,format=bin,outfile=$TRACE" "$GUEST" 1 >/dev/null
+    local dump_us lines rate
+    local d=()
+    for (( round = 1; round <= RUNS; round++ )); do
+        timed "$EXECLOG" dump "$TRACE"
+        d+=("$US")
+    done
+    # timed sends stdout to $DIR/stdout: that is the dump, a file
+    lines=$(wc -l <"$DIR/stdout")
+    rm -f "$DIR/stdout" "$TRACE"
+    dump_us=$(median "${d[@]}")
+    rate=$(per_sec "$lines" "$dump_us")
+    echo "execlog dump of a scale-1 trace to a file: $lines lines in $(secs "$dump_us") s" \
+         "(median of $RUNS): $rate Mlines/s"
+    echo "targets:"
+    printf "  %-44s %7s  %s\n" "format=bin <= ${TARGET_BIN}x plain QEMU:" "${r_bin}x" \
+        "$(met "$r_bin" "<=" "$TARGET_BIN")"
+    printf "  %-44s %7s  %s\n" "format=bin,compress=zstd <= ${TARGET_ZSTD}x plain:" "${r_zstd}x" \
+        "$(met "$r_zstd" "<=" "$TARGET_ZSTD")"
+    printf "  %-44s %7s  %s\n" "<= ${TARGET_BYTES} bytes/instruction uncompressed:" "$bpi" \
+        "$(met "$bpi" "<=" "$TARGET_BYTES")"
+    printf "  %-44s %7s  %s\n" "execlog dump >= ${TARGET_DUMP}M lines/s to a file:" "$rate" \
+        "$(met "$rate" ">=" "$TARGET_DUMP")"
+}
+
 # ---------------------------------------------------------------- main
 
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -268,7 +389,12 @@ echo "method:   wall time of the whole QEMU process, median of $RUNS runs" \
      "sync and a ${SETTLE} s pause before each run"
 
 STATUS=0
-run_section 1 1 1024
+if [[ ${BENCH_ONLY:-} != bin ]]; then
+    run_section 1 1 1024
+fi
+if [[ ${BENCH_ONLY:-} != text ]]; then
+    run_bin_section 12
+fi
 if [[ ${BENCH_LARGE:-0} == 1 ]]; then
     run_section 12 0 5120
 else
