@@ -26,6 +26,8 @@ static uint8_t *header;         /* the file header, mapped */
 static pthread_mutex_t static_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
 static ElBinVcpu static_w;      /* writer of the static chunks */
+static ElBinVcpu *all_writers;  /* under static_lock */
+static pid_t owner;             /* the process that records */
 
 static struct {
     const char *ptr;
@@ -277,6 +279,10 @@ ElBinVcpu *el_bin_vcpu_new(uint32_t vcpu)
         publish(w->pos, EL_REC_VCPU);
         w->pos++;
     }
+    pthread_mutex_lock(&static_lock);
+    w->next = all_writers;
+    all_writers = w;
+    pthread_mutex_unlock(&static_lock);
     return w;
 }
 
@@ -468,6 +474,9 @@ bool el_bin_tb(const uint32_t *ids, uint32_t n, uint32_t *id)
 
 void el_bin_meta_append(const char *line)
 {
+    if (!header) {
+        return;
+    }
     uint32_t len = el_get_u32(header + EL_HDR_META_LEN);
     size_t n = strlen(line);
 
@@ -475,6 +484,29 @@ void el_bin_meta_append(const char *line)
         memcpy(header + EL_HDR_META + len, line, n);
         el_put_u32(header + EL_HDR_META_LEN, len + (uint32_t)n);
     }
+}
+
+/*
+ * A guest that forks (user mode) forks QEMU: the child shares the parent's
+ * mapped chunks, and must not write into them. It records nothing.
+ */
+static void detach(ElBinVcpu *w)
+{
+    w->pos = w->end = NULL;
+    w->count = w->dummy;
+    w->chunk = w->prev_chunk = w->hold_chunk = NULL;
+}
+
+static void after_fork_in_child(void)
+{
+    __atomic_store_n(&stopped, 1, __ATOMIC_RELEASE);
+    detach(&static_w);
+    for (ElBinVcpu *w = all_writers; w; w = w->next) {
+        detach(w);
+    }
+    header = NULL;
+    pthread_mutex_init(&static_lock, NULL);
+    pthread_mutex_init(&grow_lock, NULL);
 }
 
 /* ---- Open and close ---------------------------------------------------- */
@@ -507,6 +539,8 @@ int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
         return -1;
     }
     next_off = EL_HEADER_SIZE;
+    owner = getpid();
+    pthread_atfork(NULL, NULL, after_fork_in_child);
     memcpy(header, EL_MAGIC, EL_MAGIC_LEN);
     el_put_u16(header + EL_HDR_VERSION, EL_FORMAT_VERSION);
     el_put_u16(header + EL_HDR_MIN_READER, 1);
@@ -561,6 +595,9 @@ void el_bin_close(ElBinVcpu **vcpus, uint32_t n)
 {
     bool ok;
 
+    if (getpid() != owner || !header) {
+        return;     /* a forked child: the trace is its parent's */
+    }
     for (uint32_t i = 0; i < n; i++) {
         if (vcpus[i]) {
             close_vcpu(vcpus[i]);

@@ -42,6 +42,7 @@ typedef struct ElBinVcpu {
     uint8_t mi_bits[EL_BIN_MEMINFO_CACHE];
     bool mi_valid[EL_BIN_MEMINFO_CACHE];
     uint8_t dummy[16];      /* where counts go once recording stopped */
+    struct ElBinVcpu *next; /* all writers, for fork() */
 } ElBinVcpu;
 
 typedef struct ElBinConfig {

@@ -111,3 +111,20 @@ test_bin_qemu_sigkilled_72_user() {
             "$G/aarch64/workload" 1000 3>&1 >/dev/null 2>&1 | head -n $((n - 1))) \
         || fail "the dump of $n instructions is not a prefix of a complete run"
 }
+
+# A guest that forks forks QEMU: the trace is the parent's alone, complete,
+# and its totals are the parent's (the counter's file is written by the
+# parent last, after waiting for the child).
+test_bin_guest_fork_72_user() {
+    timeout "$TIMEOUT" qemu-aarch64 \
+        -plugin "$(ours v1),format=bin,outfile=$T/t.bin" \
+        -plugin "$(counter v1),out=$T/count" "$G/aarch64/fork" >/dev/null 2>&1 \
+        || fail "QEMU failed" || return 1
+    "$EL" info "$T/t.bin" | grep -q '^complete: yes' || fail "trace not complete" || return 1
+    "$EL" stats "$T/t.bin" > "$T/stats" || fail "stats failed" || return 1
+    for k in instructions loads stores; do
+        grep -qx "$(grep "^$k:" "$T/count")" "$T/stats" \
+            || fail "stats $k: $(grep "^$k:" "$T/stats") vs counter $(grep "^$k:" "$T/count")" \
+            || return 1
+    done
+}
