@@ -708,10 +708,9 @@ static bool walk_chunks(ElTrace *t, ElError *err)
         }
         t->chunks[t->n_chunks++] = ck;
         if (ck.slot > t->size - off) {
-            if (!t->have_cut) {
-                set_cut(t, t->size, "the file ends at offset 0x%" PRIx64
-                        " inside %s", t->size, name);
-            }
+            set_cut(t, t->size, "the file ends at offset 0x%" PRIx64
+                    " inside %s%s", t->size, name,
+                    complete_state ? " (the file was truncated)" : "");
             break;
         }
         off += ck.slot;
@@ -1126,8 +1125,10 @@ static bool scan_ends(ElTrace *t, ElError *err)
         for (size_t i = 0; i < t->n_chunks; i++) {
             const Chunk *ck = &t->chunks[i];
 
+            /* a vCPU's chunk says more than the static one */
             if (!(ck->flags & EL_CK_SEALED) && ck != first_open &&
-                (!first_open || ck->off < first_open->off)) {
+                (!first_open || (ck->off < first_open->off &&
+                                 ck->vcpu != EL_STATIC_VCPU))) {
                 bool dummy_exit;
                 Rec r;
                 int64_t n = scan_chunk(t->map + ck->off + EL_CHUNK_HEADER_SIZE,

@@ -347,3 +347,94 @@ test_damage_fuzz_corpus_replays() {
         dmg_all_commands "$f" "$f" || return 1
     done
 }
+
+# ---- golden files (tests/golden) ------------------------------------------------
+# Traces made by mktrace, with the text and totals mktrace computed from its
+# simulation (*.txt, *.stats), and the messages for damaged copies
+# (errors.tsv, read by a person when it changes).
+
+test_damage_golden_traces() {
+    local f base
+    for f in tests/golden/*.bin; do
+        base=${f%.bin}
+        dmg_run dump "$f"
+        dmg_sane "$f" || return 1
+        cmp -s "$T/out" "$base.txt" || fail "$f: dump differs from $base.txt" || return 1
+        dmg_run stats "$f"
+        head -n "$(wc -l < "$base.stats")" "$T/out" | cmp -s - "$base.stats" \
+            || fail "$f: stats differ from $base.stats: $(head -5 "$T/out")" || return 1
+    done
+}
+
+test_damage_golden_messages() {
+    local src edit cmd rc msg o m got
+    while IFS=$'\t' read -r src edit cmd rc msg; do
+        case $src in '#'*|'') continue ;; esac
+        cp "tests/golden/$src" "$T/g.bin"
+        case $edit in
+        truncate:*) truncate -s "${edit#truncate:}" "$T/g.bin" ;;
+        flip:*) IFS=: read -r _ o m <<< "$edit"; dmg_flip "$T/g.bin" "$o" "$m" ;;
+        esac
+        dmg_run "$cmd" "$T/g.bin"
+        got=$(sed "s|$T/g.bin|FILE|" "$T/err")
+        [ "$dmg_rc" = "$rc" ] && [ "$got" = "$msg" ] && continue
+        fail "$src $edit $cmd: exit $dmg_rc, said: $got"
+        fail "  want exit $rc: $msg"
+        return 1
+    done < tests/golden/errors.tsv
+}
+
+# csv and jsonl carry every field: rebuilt into text lines, they are the
+# text dump (tests/golden/formats.py parses them with Python's own csv and
+# json modules)
+test_damage_csv_and_jsonl_carry_every_field() {
+    local fmt opts
+    command -v python3 >/dev/null || { echo "    (no python3: skipped)"; return 0; }
+    for opts in "--system --vcpus 2" "--vcpus 1 --static 3000"; do
+        "$DMG_MK" $opts --insns 6000 --text "$T/want.txt" "$T/t.bin" \
+            || fail "mktrace failed" || return 1
+        for fmt in csv jsonl; do
+            dmg_run dump --format "$fmt" "$T/t.bin"
+            [ "$dmg_rc" -eq 0 ] || fail "$fmt: exit $dmg_rc" || return 1
+            python3 tests/golden/formats.py "$fmt" < "$T/out" > "$T/back.txt" \
+                || fail "$fmt: does not parse" || return 1
+            cmp -s "$T/back.txt" "$T/want.txt" || fail "$opts: $fmt differs from text" || return 1
+        done
+    done
+}
+
+# --vcpu, --from, --count and --pc select lines of the full dump
+test_damage_dump_filters() {
+    "$DMG_MK" --vcpus 3 --insns 2000 --text "$T/want.txt" "$T/t.bin" \
+        || fail "mktrace failed" || return 1
+    dmg_run dump --vcpu 1 "$T/t.bin"
+    cmp -s "$T/out" <(grep '^1, ' "$T/want.txt") || fail "--vcpu 1" || return 1
+    dmg_run dump --vcpu 2 --from 100 --count 25 "$T/t.bin"
+    cmp -s "$T/out" <(grep '^2, ' "$T/want.txt" | sed -n '101,125p') \
+        || fail "--vcpu 2 --from 100 --count 25" || return 1
+    local pc
+    pc=$(sed -n 500p "$T/want.txt" | cut -d' ' -f2 | tr -d ,)
+    dmg_run dump --pc "$pc" "$T/t.bin"
+    cmp -s "$T/out" <(grep "^[0-9]*, $pc, " "$T/want.txt") || fail "--pc $pc" || return 1
+    dmg_run dump --pc "$pc-$(printf '0x%x' $((pc + 64)))" --count 3 "$T/t.bin"
+    [ "$(wc -l < "$T/out")" -le 9 ] || fail "--count is per vCPU" || return 1
+    [ -s "$T/out" ] || fail "--pc range printed nothing" || return 1
+    local v a
+    while read -r v a _; do
+        a=${a%,}
+        [ $((a)) -ge $((pc)) ] && [ $((a)) -lt $((pc + 64)) ] \
+            || fail "--pc range let $a through" || return 1
+    done < "$T/out"
+}
+
+# stats totals are the writer's
+test_damage_stats_totals() {
+    "$DMG_MK" --system --vcpus 3 --insns 20000 --static 2000 --stats "$T/want" "$T/t.bin" \
+        || fail "mktrace failed" || return 1
+    dmg_run stats "$T/t.bin"
+    [ "$dmg_rc" -eq 0 ] || fail "exit $dmg_rc" || return 1
+    head -n "$(wc -l < "$T/want")" "$T/out" | cmp -s - "$T/want" \
+        || fail "$(diff <(head -n "$(wc -l < "$T/want")" "$T/out") "$T/want" | head -4)" || return 1
+    grep -q '^hottest instructions:$' "$T/out" && grep -q '^hottest memory addresses:$' "$T/out" \
+        && grep -q '^instruction mix:$' "$T/out" || fail "tables missing"
+}

@@ -38,7 +38,8 @@ static const char usage[] =
     "                   current chunks unsealed (compressed: lost)\n"
     "  --min-reader N   min_reader (and version) in the header\n"
     "  --seed N         random seed (default 1)\n"
-    "  --text FILE      write the expected `execlog dump` output to FILE\n";
+    "  --text FILE      write the expected `execlog dump` output to FILE\n"
+    "  --stats FILE     write the totals `execlog stats` must report\n";
 
 /* ---- Random numbers ---------------------------------------------------- */
 
@@ -382,7 +383,7 @@ static uint32_t device_id(uint32_t d)
 
 typedef struct Vcpu {
     Stream s;
-    uint64_t executed, loads, stores;
+    uint64_t executed, loads, stores, blocks;
     uint64_t last_tb, last_vaddr;
     int64_t last_pdelta;
     uint64_t base;          /* its data addresses */
@@ -487,6 +488,7 @@ static void vcpu_block(Vcpu *v, uint32_t vcpu)
         buf_printf(&v->text, "\n");
     }
     v->executed += count;
+    v->blocks += count > 0;
     v->s.insns = v->executed;
     if (rndn(200) == 0) {
         uint8_t skip[40];
@@ -519,7 +521,7 @@ int main(int argc, char **argv)
 {
     uint32_t n_vcpus = 2, min_reader = 1;
     uint64_t per_vcpu = 2000, seed = 1;
-    const char *out = NULL, *text = NULL;
+    const char *out = NULL, *text = NULL, *stats = NULL;
     Vcpu *vc;
     uint8_t *h;
     FILE *f;
@@ -542,6 +544,8 @@ int main(int argc, char **argv)
             seed = num(argv[++i]);
         } else if (strcmp(a, "--min-reader") == 0 && more) {
             min_reader = (uint32_t)num(argv[++i]);
+        } else if (strcmp(a, "--stats") == 0 && more) {
+            stats = argv[++i];
         } else if (strcmp(a, "--text") == 0 && more) {
             text = argv[++i];
         } else if (strcmp(a, "--system") == 0) {
@@ -645,6 +649,33 @@ int main(int argc, char **argv)
     if (!f || fwrite(file.p, 1, file.len, f) != file.len || fclose(f) != 0) {
         fprintf(stderr, "mktrace: cannot write %s\n", out);
         return 1;
+    }
+    if (stats) {
+        uint64_t t[4] = { 0 };
+
+        for (uint32_t i = 0; i < n_vcpus; i++) {
+            t[0] += vc[i].executed;
+            t[1] += vc[i].loads;
+            t[2] += vc[i].stores;
+            t[3] += vc[i].blocks;
+        }
+        f = fopen(stats, "w");
+        if (!f) {
+            fprintf(stderr, "mktrace: cannot write %s\n", stats);
+            return 1;
+        }
+        fprintf(f, "instructions: %" PRIu64 "\nloads: %" PRIu64 "\nstores: %"
+                PRIu64 "\nblocks: %" PRIu64 "\nvcpus: %u\n", t[0], t[1], t[2],
+                t[3], n_vcpus);
+        for (uint32_t i = 0; i < n_vcpus; i++) {
+            fprintf(f, "vcpu%u.instructions: %" PRIu64 "\nvcpu%u.loads: %"
+                    PRIu64 "\nvcpu%u.stores: %" PRIu64 "\nvcpu%u.blocks: %"
+                    PRIu64 "\n", i, vc[i].executed, i, vc[i].loads, i,
+                    vc[i].stores, i, vc[i].blocks);
+        }
+        if (fclose(f) != 0) {
+            return 1;
+        }
     }
     if (text) {
         f = fopen(text, "wb");
