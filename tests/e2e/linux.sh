@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# A real Linux boot under QEMU 10.0 system mode, 2 vCPUs: Debian bookworm's
+# arm64 kernel and a busybox initramfs whose /init prints a marker line and
+# powers off (both from scripts/fetch-linux.sh, in $EXECLOG_CACHE).  Our
+# plugin (format=bin,compress=zstd) and the counting plugin ride the same
+# boot; the trace must be complete and its totals the counter's, exactly.
+# Skips (passes, printing SKIP:) only when fetch-linux.sh has not been run.
+
+LINUX_DIR=$EXECLOG_CACHE/linux-arm64
+LINUX_MARKER=execlog-linux-boot-ok
+# cryptomgr.notests: the crypto self-tests would double the boot's length
+LINUX_APPEND="console=ttyAMA0 panic=-1 quiet cryptomgr.notests"
+
+test_linux_boot_smp2_zstd_counts_100_system() {
+    local k=$LINUX_DIR/vmlinuz i=$LINUX_DIR/initramfs.cpio.gz rc=0 key
+    if [ ! -s "$k" ] || [ ! -s "$i" ]; then
+        echo "SKIP: no Linux kernel in $LINUX_DIR (run scripts/fetch-linux.sh)"
+        return 0
+    fi
+    timeout "${LINUX_TEST_TIMEOUT:-300}" "$Q10_SYS" -M virt -cpu cortex-a57 -smp 2 -m 512M \
+        -nographic -no-reboot -kernel "$k" -initrd "$i" -append "$LINUX_APPEND" \
+        -plugin "$(ours v4),format=bin,compress=zstd,outfile=$T/t.bin" \
+        -plugin "$(counter v4),out=$T/count" \
+        </dev/null >"$T/console" 2>&1 || rc=$?
+    [ "$rc" -eq 0 ] || { tail -n 5 "$T/console" | sed 's/^/    /'; fail "QEMU exited with $rc"; } \
+        || return 1
+    grep -q "^$LINUX_MARKER .* cpus=2" "$T/console" \
+        || { tail -n 5 "$T/console" | sed 's/^/    /'; fail "no '$LINUX_MARKER ... cpus=2' line"; } \
+        || return 1
+
+    "$B/execlog" info "$T/t.bin" > "$T/info" || fail "execlog info failed" || return 1
+    grep -qx 'complete: yes' "$T/info" || fail "the trace is not complete" || return 1
+    grep -qx 'vcpus: 2' "$T/info" || fail "the trace has not 2 vCPUs: $(grep '^vcpus:' "$T/info")" \
+        || return 1
+
+    "$B/execlog" stats "$T/t.bin" > "$T/stats" || fail "execlog stats failed" || return 1
+    [ "$(grep -c '^\(instructions\|loads\|stores\): [0-9][0-9]*$' "$T/count")" -eq 3 ] \
+        || fail "the counting plugin wrote no instructions/loads/stores lines" || return 1
+    for key in instructions loads stores; do
+        grep -qx "$(grep "^$key: " "$T/count")" "$T/stats" \
+            || fail "$key: execlog stats '$(grep -m1 "^$key: " "$T/stats")'," \
+                    "counting plugin '$(grep "^$key: " "$T/count")'" \
+            || return 1
+    done
+}
