@@ -8,7 +8,8 @@
 #    upstream execlog.c as a test oracle, taken from Debian's qemu source
 #    packages (never committed);
 #  - QEMU 10.0's system emulators from bookworm-backports, unpacked (not
-#    installed) under the cache folder, with all their module packages.
+#    installed) under the cache folder, with all their module packages;
+#  - Debian's arm64 Linux kernel and a busybox initramfs (fetch-linux.sh).
 #
 # The mirror is read from the machine's apt configuration; backports and
 # source packages go through a private apt configuration in the cache, so the
@@ -31,7 +32,7 @@ PKGS=(build-essential meson ninja-build pkg-config libglib2.0-dev libzstd-dev
       qemu-user qemu-system-arm
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross
       gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
-      libpipewire-0.3-0 cpio)
+      libpipewire-0.3-0 cpio python3)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' \
@@ -134,4 +135,7 @@ EOW
 chmod +x "$CACHE/qemu-system-aarch64-10.0"
 "$CACHE/qemu-system-aarch64-10.0" --version | grep -q 'version 10\.0' \
     || die "unpacked QEMU 10.0 does not run"
+# --- 5. a real arm64 Linux kernel and initramfs (Linux boot test, bench) --
+"$(dirname "$0")/fetch-linux.sh"
+
 say "ready: cache in $CACHE"
