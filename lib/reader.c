@@ -1223,11 +1223,16 @@ ElTrace *el_trace_open(const char *path, ElError *err)
             goto fail;
         }
         t->map = m;
+        /* the walk touches one page per chunk: no read-ahead for it */
+        madvise(m, (size_t)t->size, MADV_RANDOM);
     }
     if (!read_header(t, err) || !walk_chunks(t, err) ||
         !index_chunks(t, err) || !load_statics(t, err) ||
         !scan_ends(t, err)) {
         goto fail;
+    }
+    if (t->map) {
+        madvise((void *)t->map, (size_t)t->size, MADV_NORMAL);
     }
     t->sum.complete = t->sum.state == EL_STATE_COMPLETE && !t->have_cut;
     if (t->sum.state == EL_STATE_COMPLETE && !t->sum.complete &&

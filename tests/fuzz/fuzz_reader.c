@@ -5,6 +5,14 @@
  * every byte the reader hands out. Built as a libFuzzer target with clang
  * (build/fuzz-reader) and, with tests/fuzz/replay.c, as a plain program that
  * runs over a corpus (build/fuzz-replay).
+ *
+ * To fuzz (clang, in a build folder of its own):
+ *   CC=clang CFLAGS=-fsanitize=fuzzer-no-link meson setup /tmp/fuzzbuild \
+ *       -Db_sanitize=address,undefined -Db_lundef=false
+ *   ninja -C /tmp/fuzzbuild fuzz-reader
+ *   cp -r tests/fuzz/corpus /tmp/corpus
+ *   /tmp/fuzzbuild/fuzz-reader -max_len=32768 -timeout=10 /tmp/corpus
+ * and add what it finds (crash-*, timeout-*) to tests/fuzz/corpus.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
