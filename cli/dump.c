@@ -525,6 +525,17 @@ static int dump_vcpu(ElTrace *t, uint32_t vcpu, const DumpOpts *d, OutBuf *o,
     }
     *progress_base += el_cursor_progress(c);
     el_cursor_free(c);
+    /*
+     * As format=text of plugin API >= 2 at exit: a vCPU that was initialised
+     * but executed nothing still gets its (empty) pending line.
+     */
+    if (r == 0 && n == 0 && d->format == FMT_TEXT && d->from == 0 &&
+        !d->pc_filter && el_trace_summary(t)->api >= 2) {
+        if (!out_room(o, 1)) {
+            return -2;
+        }
+        OUT_LIT(o, "\n");
+    }
     return printed < d->count && r < 0 ? -1 : 0;
 }
 

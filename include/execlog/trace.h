@@ -181,7 +181,11 @@ typedef struct ElExec {
     const ElInsnInfo *insn;
     const ElMemAccess *mem; /* valid until the next el_cursor_next() */
     size_t n_mem;
-    uint64_t offset;        /* file offset of its BLOCK record */
+    uint64_t offset;        /* file offset of its BLOCK record; in a
+                               compressed chunk: the chunk's payload offset
+                               plus the record's place in the decompressed
+                               records (unique per block, not a file
+                               position) */
 } ElExec;
 
 /* What the file header and the chunk index say. */
