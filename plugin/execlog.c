@@ -368,6 +368,10 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index)
     (void)id;
     if (v && bin && !v->bin) {
         v->bin = el_bin_vcpu_new(vcpu_index);
+        if (!v->bin) {
+            fprintf(stderr, "execlog: out of memory for vCPU %u: its "
+                    "instructions are not recorded\n", vcpu_index);
+        }
         __atomic_store_n(&bin_vcpus[vcpu_index], v->bin, __ATOMIC_RELEASE);
     } else if (v && !v->regs) {
         v->regs = el_regs_init(&opts);
