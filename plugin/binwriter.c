@@ -121,6 +121,34 @@ static bool compressed(const ElBinVcpu *w)
 }
 
 /*
+ * compress=zstd: a vCPU's chunk buffers are kept for its next chunks (a
+ * fresh megabyte for every chunk costs page faults and zeroing).
+ */
+static uint8_t *get_buffer(ElBinVcpu *w)
+{
+    for (int i = 0; i < 3; i++) {
+        if (w->spare[i]) {
+            uint8_t *b = w->spare[i];
+
+            w->spare[i] = NULL;
+            return b;
+        }
+    }
+    return malloc(chunk_size);
+}
+
+static void release_buffer(ElBinVcpu *w, uint8_t *b)
+{
+    for (int i = 0; i < 3; i++) {
+        if (!w->spare[i]) {
+            w->spare[i] = b;
+            return;
+        }
+    }
+    free(b);
+}
+
+/*
  * The chunk is complete: record its size and seal it. An uncompressed
  * chunk is already in the file and only needs its header updated (then it
  * is unmapped); a compressed one is compressed and written now (then its
@@ -136,21 +164,24 @@ static void finish_chunk(ElBinVcpu *w, uint8_t *chunk, uint32_t used)
         return;
     }
 
-    size_t bound = ZSTD_compressBound(used);
-    uint8_t *out = malloc(EL_CHUNK_HEADER_SIZE + bound + EL_CHUNK_ALIGN);
+    size_t bound = ZSTD_compressBound(chunk_size);
+    uint8_t *out = w->zout;
     size_t z;
     uint64_t slot, off;
 
     if (!out) {
+        out = w->zout = malloc(EL_CHUNK_HEADER_SIZE + bound + EL_CHUNK_ALIGN);
+    }
+
+    if (!out) {
         stop_recording("out of memory compressing a chunk", ENOMEM, 0);
-        free(chunk);
+        release_buffer(w, chunk);
         return;
     }
     z = ZSTD_compressCCtx(w->zctx, out + EL_CHUNK_HEADER_SIZE, bound,
                           chunk + EL_CHUNK_HEADER_SIZE, used, 1);
     if (ZSTD_isError(z)) {
-        free(out);
-        free(chunk);
+        release_buffer(w, chunk);
         stop_recording("zstd failed", EIO, 0);
         return;
     }
@@ -166,8 +197,7 @@ static void finish_chunk(ElBinVcpu *w, uint8_t *chunk, uint32_t used)
     if (claim(slot, &off)) {
         pwrite_all(out, slot, off);
     }
-    free(out);
-    free(chunk);
+    release_buffer(w, chunk);
 }
 
 /* Start a new chunk for @w; the current one becomes the previous one. */
@@ -211,7 +241,8 @@ static bool start_chunk(ElBinVcpu *w)
     }
 
     if (compressed(w)) {
-        c = calloc(1, chunk_size);
+        /* written whole, up to its used size: need not be zeroed */
+        c = get_buffer(w);
         if (!c) {
             stop_recording("out of memory for a chunk", ENOMEM, 0);
             return false;
@@ -589,6 +620,12 @@ static void close_vcpu(ElBinVcpu *w)
         ZSTD_freeCCtx(w->zctx);
         w->zctx = NULL;
     }
+    for (int i = 0; i < 3; i++) {
+        free(w->spare[i]);
+        w->spare[i] = NULL;
+    }
+    free(w->zout);
+    w->zout = NULL;
 }
 
 void el_bin_close(ElBinVcpu **vcpus, uint32_t n)

@@ -37,6 +37,8 @@ typedef struct ElBinVcpu {
     uint32_t seq;
     uint32_t vcpu;
     void *zctx;             /* zstd context, compress=zstd only */
+    uint8_t *spare[3];      /* compress=zstd: chunk buffers to reuse */
+    uint8_t *zout;          /* compress=zstd: a compressed chunk */
     /* qemu_plugin_meminfo_t values seen, and their MEM info bits */
     uint32_t mi_key[EL_BIN_MEMINFO_CACHE];
     uint8_t mi_bits[EL_BIN_MEMINFO_CACHE];

@@ -114,7 +114,12 @@ static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
     }
     hw = system_mode ? qemu_plugin_get_hwaddr(info, vaddr) : NULL;
     if (hw) {
-        const char *dev = qemu_plugin_hwaddr_device_name(hw);
+        /*
+         * QEMU names RAM "RAM" and interns the name on every call (a hash
+         * lookup under a lock): ask only for the name of an I/O region.
+         */
+        const char *dev = qemu_plugin_hwaddr_is_io(hw) ?
+                          qemu_plugin_hwaddr_device_name(hw) : "RAM";
         size_t dlen = strlen(dev);
 
         el_vcpu_reserve(v, EL_FMT_MEM_MAX + 2 + dlen);
@@ -211,7 +216,8 @@ static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
     if (hw) {
         bits |= EL_MEM_PHYS;
         paddr = qemu_plugin_hwaddr_phys_addr(hw);
-        device = el_bin_device(qemu_plugin_hwaddr_device_name(hw));
+        device = qemu_plugin_hwaddr_is_io(hw) ?
+                 el_bin_device(qemu_plugin_hwaddr_device_name(hw)) : 0;
     }
     el_bin_mem(w, bin_mem_index(w, (uintptr_t)udata), bits, vaddr, device,
                paddr);
