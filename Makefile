@@ -53,6 +53,7 @@ demo: all
 
 bench: setup all
 	@bench/run.sh
+	@bench/linux-boot.sh
 
 clean:
 	rm -rf $(BUILD)
