@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "execlog/textfmt.h"
 #include "execlog/trace.h"
 
 /* Exit codes (documented in `execlog --help`). */
@@ -96,47 +97,14 @@ static inline void out_ch(OutBuf *o, char c)
 /* Write @s (needs out_room). */
 #define OUT_LIT(o, s) out_mem((o), (s), sizeof(s) - 1)
 
-extern const char cli_hex[16];
-
-/* Lower-case hex of @v, at least @mindigits digits. At most 16 bytes. */
-static inline size_t fmt_hex(char *dst, uint64_t v, unsigned mindigits)
-{
-    unsigned n = v ? (unsigned)((64 - __builtin_clzll(v) + 3) / 4) : 1;
-
-    if (n < mindigits) {
-        n = mindigits;
-    }
-    for (unsigned i = n; i-- > 0;) {
-        dst[i] = cli_hex[v & 0xf];
-        v >>= 4;
-    }
-    return n;
-}
-
-/* Decimal of @v. At most 20 bytes. */
-static inline size_t fmt_u64(char *dst, uint64_t v)
-{
-    char tmp[20];
-    size_t n = 0;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++) {
-        dst[i] = tmp[n - 1 - i];
-    }
-    return n;
-}
-
 static inline void out_hex(OutBuf *o, uint64_t v, unsigned mindigits)
 {
-    o->len += fmt_hex(o->buf + o->len, v, mindigits);
+    o->len += el_fmt_hex(o->buf + o->len, v, mindigits);
 }
 
 static inline void out_u64(OutBuf *o, uint64_t v)
 {
-    o->len += fmt_u64(o->buf + o->len, v);
+    o->len += el_fmt_u64(o->buf + o->len, v);
 }
 
 /* ---- Progress ---------------------------------------------------------- */

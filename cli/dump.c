@@ -153,17 +153,6 @@ static bool cache_grow(TextCache *tc)
     return true;
 }
 
-static inline uint32_t opcode_of(const ElInsnInfo *in)
-{
-    uint32_t op = 0;
-    unsigned n = in->size < 4 ? in->size : 4;
-
-    for (unsigned i = 0; i < n; i++) {
-        op |= (uint32_t)in->bytes[i] << (8 * i);
-    }
-    return op;
-}
-
 /* Format @in's static text into the pool. Returns its "at", or 0. */
 static uint64_t cache_add(TextCache *tc, const ElInsnInfo *in)
 {
@@ -187,18 +176,7 @@ static uint64_t cache_add(TextCache *tc, const ElInsnInfo *in)
     }
     start = tc->pool_len;
     d = tc->pool + start;
-    n = 0;
-    d[n++] = '0';
-    d[n++] = 'x';
-    n += fmt_hex(d + n, in->pc, 1);
-    memcpy(d + n, ", 0x", 4);
-    n += 4;
-    n += fmt_hex(d + n, opcode_of(in), 1);
-    memcpy(d + n, ", \"", 3);
-    n += 3;
-    memcpy(d + n, in->disas, in->disas_len);
-    n += in->disas_len;
-    d[n++] = '"';
+    n = el_fmt_insn(d, in->pc, el_opcode(in->bytes, in->size), in->disas);
     tc->pool_len += n;
     if (start >= ((uint64_t)1 << 40) || n >= (1u << 24)) {
         return 0;
@@ -262,21 +240,13 @@ static bool line_text(OutBuf *o, TextCache *tc, const ElExec *e,
         const ElMemAccess *m = &e->mem[i];
         size_t dl = m->has_paddr ? strlen(m->device) : 0;
 
-        if (!out_room(o, 11 + 16 + 2 + dl + 1)) {
+        if (!out_room(o, EL_FMT_MEM_MAX + 2 + dl + 1)) {
             return false;
         }
-        if (m->store) {
-            OUT_LIT(o, ", store, 0x");
-        } else {
-            OUT_LIT(o, ", load, 0x");
-        }
+        o->len += el_fmt_mem(o->buf + o->len, m->store,
+                             m->has_paddr ? m->paddr : m->vaddr);
         if (m->has_paddr) {
-            out_hex(o, m->paddr, 8);
-            out_ch(o, ',');
-            out_ch(o, ' ');
-            out_mem(o, m->device, dl);
-        } else {
-            out_hex(o, m->vaddr, 8);
+            o->len += el_fmt_device(o->buf + o->len, m->device, dl);
         }
     }
     out_ch(o, '\n');
@@ -487,9 +457,7 @@ static int dump_vcpu(ElTrace *t, uint32_t vcpu, const DumpOpts *d, OutBuf *o,
     if (!c) {
         return -1;
     }
-    prefix_len = fmt_u64(prefix, vcpu);
-    prefix[prefix_len++] = ',';
-    prefix[prefix_len++] = ' ';
+    prefix_len = el_fmt_vcpu_prefix(prefix, vcpu);
     while (printed < d->count && (r = el_cursor_next(c, &e, err)) == 1) {
         bool ok;
 

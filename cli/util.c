@@ -14,7 +14,6 @@
 
 #include "cli.h"
 
-const char cli_hex[16] = "0123456789abcdef";
 
 void cli_msg(const char *fmt, ...)
 {

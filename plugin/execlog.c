@@ -24,7 +24,7 @@
 #include "options.h"
 #include "regs.h"
 #include "sink.h"
-#include "textfmt.h"
+#include "execlog/textfmt.h"
 #include "vcpu.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "textfmt.h"
+#include "execlog/textfmt.h"
 
 #define ARENA_CHUNK (1u << 20)
 
@@ -89,8 +89,6 @@ const ElInsn *el_insn_cache_get(uint64_t pc, const uint8_t *bytes,
 {
     ElInsn *e = NULL;
     size_t j, dl = strlen(disas);
-    uint8_t first4[4] = { 0 };
-    uint32_t opcode;
 
     if (size > EL_INSN_MAX_BYTES) {
         size = EL_INSN_MAX_BYTES;
@@ -119,10 +117,8 @@ const ElInsn *el_insn_cache_get(uint64_t pc, const uint8_t *bytes,
     e->size = (uint8_t)size;
     memset(e->bytes, 0, sizeof(e->bytes));
     memcpy(e->bytes, bytes, size);
-    /* upstream's OPCODE: the first 4 bytes as a host-endian word */
-    memcpy(first4, bytes, size < 4 ? size : 4);
-    memcpy(&opcode, first4, sizeof(opcode));
-    e->text_len = (uint32_t)el_fmt_insn(e->text, pc, opcode, disas);
+    e->text_len = (uint32_t)el_fmt_insn(e->text, pc, el_opcode(bytes, size),
+                                        disas);
     e->disas_len = (uint32_t)dl;
     e->disas = e->text + e->text_len - 1 - dl;
     slots[j] = e;

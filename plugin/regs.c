@@ -9,7 +9,7 @@
 #include <glib.h>
 
 #include "compat.h"
-#include "textfmt.h"
+#include "execlog/textfmt.h"
 
 #if EL_HAVE_REGISTERS
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "sink.h"
-#include "textfmt.h"
+#include "execlog/textfmt.h"
 
 /* Lines are written out in batches of about this size. */
 #define EL_VCPU_BUF_SIZE (1u << 20)

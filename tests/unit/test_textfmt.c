@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests: the line pieces (plugin/textfmt.h), checked against snprintf
+ * Unit tests: the line pieces (include/execlog/textfmt.h), checked against snprintf
  * with the formats upstream execlog uses.
  */
 #include <inttypes.h>
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "textfmt.h"
+#include "execlog/textfmt.h"
 
 static const uint64_t samples[] = {
     0, 1, 0xf, 0x10, 0xff, 0x1234, 0x400000, 0xffffffff, 0x100000000,

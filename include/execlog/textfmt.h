@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Pieces of execlog's text line, formatted without printf.
+ * Pieces of execlog's text line, formatted without printf: the one
+ * definition of the line format, shared by the plugin (format=text) and
+ * `execlog dump`, so that the two cannot drift apart.
  *
  * A line is: VCPU ", " 0xPC ", " 0xOPCODE ", \"" DISAS "\"", then per memory
  * access ", load|store, 0x%08x ADDR" (+ ", DEVICE" in system mode), then per
@@ -35,10 +37,10 @@ static inline size_t el_fmt_hex(char *dst, uint64_t v, unsigned mindigits)
     return n;
 }
 
-/* Decimal of @v. At most 10 bytes. */
-static inline size_t el_fmt_u32(char *dst, uint32_t v)
+/* Decimal of @v. At most 20 bytes. */
+static inline size_t el_fmt_u64(char *dst, uint64_t v)
 {
-    char tmp[10];
+    char tmp[20];
     size_t n = 0;
 
     do {
@@ -54,11 +56,26 @@ static inline size_t el_fmt_u32(char *dst, uint32_t v)
 /* The line's start: "VCPU, ". At most 12 bytes. */
 static inline size_t el_fmt_vcpu_prefix(char *dst, uint32_t vcpu)
 {
-    size_t n = el_fmt_u32(dst, vcpu);
+    size_t n = el_fmt_u64(dst, vcpu);
 
     dst[n++] = ',';
     dst[n++] = ' ';
     return n;
+}
+
+/*
+ * OPCODE as upstream execlog prints it: the first 4 bytes of the
+ * instruction as a little-endian word (the host's order on the hosts QEMU
+ * 9.1+ zero-fills on), missing bytes zero.
+ */
+static inline uint32_t el_opcode(const uint8_t *bytes, size_t size)
+{
+    uint32_t op = 0;
+
+    for (size_t i = 0; i < size && i < 4; i++) {
+        op |= (uint32_t)bytes[i] << (8 * i);
+    }
+    return op;
 }
 
 /*
