@@ -61,7 +61,7 @@ APPEND=${LINUX_APPEND:-console=ttyAMA0 panic=-1 quiet cryptomgr.notests}
 QARGS=(-M virt -cpu cortex-a57 -smp 2 -m 512M -nographic -no-reboot
        -kernel "$KERNEL" -initrd "$INITRD" -append "$APPEND")
 
-die() { echo "bench: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer"
 [[ $MARGIN_MB =~ ^[0-9]+$ ]] || die "BENCH_MARGIN_MB must be a number"
@@ -73,23 +73,7 @@ for f in "$OURS" "$EXECLOG"; do
     [[ -e $f ]] || die "$f is missing: run 'make build' first"
 done
 
-base=${BENCH_DIR:-${TMPDIR:-/tmp}}
-mkdir -p "$base"
-DIR=$(mktemp -d "$base/execlog-linux-bench.XXXXXX")
-TRACE=$DIR/trace
-QEMU_PID=""
-# QEMU runs in the background (see timed) so that these traps fire at once.
-# shellcheck disable=SC2317  # called from the EXIT trap
-cleanup() {
-    if [[ -n $QEMU_PID ]]; then
-        kill "$QEMU_PID" 2>/dev/null || true
-        wait "$QEMU_PID" 2>/dev/null || true
-    fi
-    rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_workdir execlog-linux-bench
 
 # ---------------------------------------------------------------- helpers
 
@@ -99,10 +83,6 @@ human()  { awk -v b="$1" 'BEGIN { split("B KB MB GB TB", u); i = 1
                while (b >= 1000 && i < 5) { b /= 1000; i++ }
                printf(i == 1 ? "%d %s" : "%.1f %s", b, u[i]) }'; }
 free_bytes() { df -Pk "$DIR" | awk 'NR == 2 { printf "%.0f", $4 * 1024 }'; }
-median() {      # median N...: the middle value (mean of the two for even N)
-    printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
-        printf "%.0f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 declare -A LABEL=(
     [plain]="plain boot (no plugin)"

@@ -32,7 +32,7 @@ SETTLE=1                # seconds to pause (after sync) before each run
 TARGET_VS_UPSTREAM=40   # at least this many times faster than upstream
 TARGET_VS_PLAIN=12      # outfile= at most this many times plain QEMU
 
-die() { echo "bench: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
 for n in "$RUNS" "$RUNS_SLOW"; do
     [[ $n =~ ^[1-9][0-9]*$ ]] ||
@@ -44,23 +44,7 @@ for f in "$GUEST" "$OURS" "$UPSTREAM"; do
 done
 
 # Traces go into a fresh directory, removed however we leave.
-base=${BENCH_DIR:-/tmp}
-mkdir -p "$base"
-DIR=$(mktemp -d "$base/execlog-bench.XXXXXX")
-TRACE=$DIR/trace
-QEMU_PID=""
-# QEMU runs in the background (see run_one) so that these traps fire at once.
-# shellcheck disable=SC2317  # called from the EXIT trap
-cleanup() {
-    if [[ -n $QEMU_PID ]]; then
-        kill "$QEMU_PID" 2>/dev/null || true
-        wait "$QEMU_PID" 2>/dev/null || true
-    fi
-    rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_workdir execlog-bench
 
 # ---------------------------------------------------------------- helpers
 
@@ -75,10 +59,6 @@ met() {         # met A OP B: "met" if A OP B holds (OP is >= or <=)
     awk -v a="$1" -v b="$3" "BEGIN { print (a $2 b) ? \"met\" : \"NOT met\" }"
 }
 
-median() {      # median N...: the middle value (mean of the two for even N)
-    printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
-        print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
-}
 
 free_mb() { df -Pk "$DIR" | awk 'NR == 2 { print int($4 / 1024) }'; }
 

@@ -5,6 +5,17 @@
 
 EL=$B/execlog
 
+# same_stats TRACE COUNTFILE: execlog stats totals = the counting plugin's
+same_stats() {
+    "$EL" stats "$1" > "$T/stats" || fail "execlog stats failed" || return 1
+    local k
+    for k in instructions loads stores; do
+        grep -qx "$(grep "^$k:" "$2")" "$T/stats" \
+            || fail "stats $k: $(grep "^$k:" "$T/stats") vs counter $(grep "^$k:" "$2")" \
+            || return 1
+    done
+}
+
 # A second copy of the plugin, so that QEMU loads it as a second plugin.
 twin() { cp "$(ours "$1")" "$T/libexeclog-twin-$1.so"; echo "$T/libexeclog-twin-$1.so"; }
 
@@ -47,12 +58,7 @@ test_bin_threads_counts_72_user() {
         "$G/aarch64/threads" >/dev/null 2>&1
     "$EL" dump "$T/t.bin" > "$T/dump.log" || fail "dump failed" || return 1
     same_counts "$T/dump.log" "$T/count" || return 1
-    "$EL" stats "$T/t.bin" > "$T/stats" || fail "stats failed" || return 1
-    for k in instructions loads stores; do
-        grep -qx "$(grep "^$k:" "$T/count")" "$T/stats" \
-            || fail "stats $k: $(grep "^$k:" "$T/stats") vs counter $(grep "^$k:" "$T/count")" \
-            || return 1
-    done
+    same_stats "$T/t.bin" "$T/count" || return 1
     local v
     for v in $(cut -d, -f1 "$T/text.log" | sort -un); do
         cmp -s <(grep "^$v, " "$T/text.log") <(grep "^$v, " "$T/dump.log") \
@@ -121,12 +127,7 @@ test_bin_guest_fork_72_user() {
         -plugin "$(counter v1),out=$T/count" "$G/aarch64/fork" >/dev/null 2>&1 \
         || fail "QEMU failed" || return 1
     "$EL" info "$T/t.bin" | grep -q '^complete: yes' || fail "trace not complete" || return 1
-    "$EL" stats "$T/t.bin" > "$T/stats" || fail "stats failed" || return 1
-    for k in instructions loads stores; do
-        grep -qx "$(grep "^$k:" "$T/count")" "$T/stats" \
-            || fail "stats $k: $(grep "^$k:" "$T/stats") vs counter $(grep "^$k:" "$T/count")" \
-            || return 1
-    done
+    same_stats "$T/t.bin" "$T/count" || return 1
 }
 
 # A full disk: recording stops with one message, QEMU and the guest go on,
