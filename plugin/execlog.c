@@ -26,6 +26,7 @@
 #include "sink.h"
 #include "execlog/textfmt.h"
 #include "vcpu.h"
+#include "watcher.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
@@ -387,30 +388,20 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index)
 /* ------------------------------------------------------------------------ */
 /* Exit: all complete lines, then every vCPU's pending line.               */
 
-static void plugin_exit(qemu_plugin_id_t id, void *p)
+/*
+ * All complete lines, then every vCPU's pending line, as upstream prints
+ * them at exit: a line for each vCPU up to the last one that has one (API
+ * 1: that logged something; API 4: that was initialised), empty if nothing
+ * is pending. Used at exit, and by the watcher when QEMU ended without one.
+ */
+static void text_write_all(unsigned count, ElVcpu *(*get)(unsigned))
 {
-    unsigned count = el_vcpu_count();
     unsigned lines = 0;
     size_t size = 0, len = 0;
     char *out;
 
-    (void)id;
-    (void)p;
-    if (opts.format == EL_FORMAT_BIN) {
-        ElBinVcpu **w = calloc(count ? count : 1, sizeof(*w));
-
-        for (unsigned i = 0; w && i < count; i++) {
-            ElVcpu *v = el_vcpu_get(i);
-            w[i] = v ? v->bin : NULL;
-        }
-        if (w) {
-            el_bin_close(w, count);
-        }
-        free(w);
-        return;
-    }
     for (unsigned i = 0; i < count; i++) {
-        ElVcpu *v = el_vcpu_get(i);
+        ElVcpu *v = get(i);
 
         if (v && v->repeat_at_exit && v->len == v->committed &&
             v->committed > 0) {
@@ -439,11 +430,6 @@ static void plugin_exit(qemu_plugin_id_t id, void *p)
             }
         }
     }
-    /*
-     * As upstream: a line for each vCPU up to the last one that has one
-     * (API 1: that logged something; API 4: that was initialised), empty if
-     * nothing is pending.
-     */
     out = malloc(size + lines + 1);
     if (!out) {
         fprintf(stderr, "execlog: out of memory at exit; the last line of "
@@ -452,7 +438,7 @@ static void plugin_exit(qemu_plugin_id_t id, void *p)
         return;
     }
     for (unsigned i = 0; i < lines; i++) {
-        ElVcpu *v = el_vcpu_get(i);
+        ElVcpu *v = get(i);
 
         if (!v && EL_EXIT_LINES_FOR_ALL_INITIALISED) {
             continue;
@@ -467,6 +453,34 @@ static void plugin_exit(qemu_plugin_id_t id, void *p)
     el_sink_write(out, len);
     free(out);
     el_sink_close();
+}
+
+static void watcher_write_all(void)
+{
+    text_write_all(el_vcpu_shared_count(), el_vcpu_shared_get);
+}
+
+static void plugin_exit(qemu_plugin_id_t id, void *p)
+{
+    unsigned count = el_vcpu_count();
+
+    (void)id;
+    (void)p;
+    if (opts.format == EL_FORMAT_BIN) {
+        ElBinVcpu **w = calloc(count ? count : 1, sizeof(*w));
+
+        for (unsigned i = 0; w && i < count; i++) {
+            ElVcpu *v = el_vcpu_get(i);
+            w[i] = v ? v->bin : NULL;
+        }
+        if (w) {
+            el_bin_close(w, count);
+        }
+        free(w);
+        return;
+    }
+    text_write_all(count, el_vcpu_get);
+    el_watch_clean_exit();
 }
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
@@ -511,6 +525,17 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
         }
     } else {
         el_sink_use_outs();
+    }
+    /*
+     * A watcher writes out what is buffered if QEMU ends without calling
+     * plugin_exit(); for "-d plugin" only where QEMU's log can be found.
+     */
+    {
+        int out_fd = opts.outfile ? el_sink_fd() : el_watch_find_qemu_log();
+
+        if (out_fd >= 0 && el_vcpu_share()) {
+            el_watch_start(out_fd, watcher_write_all);
+        }
     }
 
     qemu_plugin_register_vcpu_init_cb(id, vcpu_init);

@@ -43,6 +43,19 @@ static void preallocate(uint64_t end)
     }
 }
 
+int el_sink_fd(void)
+{
+    return sink_fd;
+}
+
+void el_sink_use_fd(int fd)
+{
+    sink_fd = fd;
+    if (!sink_path) {
+        sink_path = strdup("QEMU's log");
+    }
+}
+
 void el_sink_use_outs(void)
 {
     sink_fd = -1;

@@ -13,6 +13,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Send output to an open file descriptor (the watcher's way to QEMU's log). */
+void el_sink_use_fd(int fd);
+
+/* The file descriptor of outfile=, or -1. */
+int el_sink_fd(void);
+
 /* Send output through qemu_plugin_outs(). */
 void el_sink_use_outs(void);
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
 #include "vcpu.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sink.h"
 #include "execlog/textfmt.h"
@@ -15,6 +17,90 @@
 ElVcpu **el_vcpu_pages[EL_VCPU_PAGES];
 static unsigned vcpu_count;     /* atomic */
 static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * With a watcher (watcher.c), vCPU state and text buffers live in a shared
+ * anonymous mapping that the watcher process sees too, with a directory of
+ * the vCPUs at its start; otherwise on the heap.
+ */
+#define SHARED_RESERVE (2ull << 30)     /* address space, not memory */
+
+typedef struct Shared {
+    unsigned count;                     /* vCPU indexes in dir */
+    ElVcpu *dir[EL_VCPU_SHARED_MAX];
+} Shared;
+
+static uint8_t *shared;
+static uint64_t shared_used;            /* atomic */
+
+bool el_vcpu_share(void)
+{
+    void *m = mmap(NULL, SHARED_RESERVE, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+    if (m == MAP_FAILED) {
+        return false;
+    }
+    shared = m;
+    shared_used = (sizeof(Shared) + 63) & ~(uint64_t)63;
+    return true;
+}
+
+/* Zeroed memory: from the shared mapping if there is one and it has room. */
+static void *vcpu_alloc(size_t n)
+{
+    if (shared) {
+        uint64_t size = (n + 63) & ~(uint64_t)63;
+        uint64_t at = __atomic_fetch_add(&shared_used, size, __ATOMIC_RELAXED);
+
+        if (at + size <= SHARED_RESERVE) {
+            return shared + at;     /* fresh pages of the mapping are zero */
+        }
+    }
+    return calloc(1, n);
+}
+
+static bool is_shared(const void *p)
+{
+    return shared && (const uint8_t *)p >= shared &&
+           (const uint8_t *)p < shared + SHARED_RESERVE;
+}
+
+void el_vcpu_unshare(void)
+{
+    /*
+     * In a forked child: give it a private copy of the same addresses, so
+     * that it no longer writes into its parent's buffers.
+     */
+    uint64_t used = __atomic_load_n(&shared_used, __ATOMIC_RELAXED);
+    void *copy;
+
+    if (!shared) {
+        return;
+    }
+    used = used < SHARED_RESERVE ? used : SHARED_RESERVE;
+    copy = mmap(NULL, SHARED_RESERVE, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (copy == MAP_FAILED) {
+        return;
+    }
+    memcpy(copy, shared, used);
+    if (mremap(copy, SHARED_RESERVE, SHARED_RESERVE,
+               MREMAP_MAYMOVE | MREMAP_FIXED, shared) == MAP_FAILED) {
+        munmap(copy, SHARED_RESERVE);
+    }
+}
+
+unsigned el_vcpu_shared_count(void)
+{
+    return shared ? ((Shared *)shared)->count : 0;
+}
+
+ElVcpu *el_vcpu_shared_get(unsigned index)
+{
+    return index < el_vcpu_shared_count() ? ((Shared *)shared)->dir[index]
+                                          : NULL;
+}
 
 ElVcpu *el_vcpu_create(unsigned index, bool text)
 {
@@ -37,7 +123,7 @@ ElVcpu *el_vcpu_create(unsigned index, bool text)
     pthread_mutex_lock(&create_lock);
     page = el_vcpu_pages[index >> EL_VCPU_PAGE_BITS];
     if (!page) {
-        page = calloc(1u << EL_VCPU_PAGE_BITS, sizeof(*page));
+        page = vcpu_alloc((1u << EL_VCPU_PAGE_BITS) * sizeof(*page));
         if (!page) {
             goto oom;
         }
@@ -46,14 +132,13 @@ ElVcpu *el_vcpu_create(unsigned index, bool text)
     }
     v = page[index & ((1u << EL_VCPU_PAGE_BITS) - 1)];
     if (!v) {
-        v = calloc(1, sizeof(*v));
+        v = vcpu_alloc(sizeof(*v));
         if (!v) {
             goto oom;
         }
         v->cap = text ? EL_VCPU_BUF_SIZE : 0;
-        v->buf = text ? malloc(v->cap) : NULL;
+        v->buf = text ? vcpu_alloc(v->cap) : NULL;
         if (text && !v->buf) {
-            free(v);
             goto oom;
         }
         v->prefix_len = (uint8_t)el_fmt_vcpu_prefix(v->prefix, index);
@@ -61,6 +146,15 @@ ElVcpu *el_vcpu_create(unsigned index, bool text)
                          __ATOMIC_RELEASE);
         if (index + 1 > vcpu_count) {
             __atomic_store_n(&vcpu_count, index + 1, __ATOMIC_RELEASE);
+        }
+        if (shared && index < EL_VCPU_SHARED_MAX && is_shared(v) &&
+            is_shared(v->buf)) {
+            Shared *sh = (Shared *)shared;
+
+            sh->dir[index] = v;
+            if (index + 1 > sh->count) {
+                sh->count = index + 1;
+            }
         }
     }
     pthread_mutex_unlock(&create_lock);
@@ -97,7 +191,17 @@ void el_vcpu_make_room(ElVcpu *v, size_t need)
          * many memory accesses): rare enough to allocate for.
          */
         size_t cap = v->cap * 2 > v->len + need ? v->cap * 2 : v->len + need;
-        char *buf = realloc(v->buf, cap);
+        char *buf;
+
+        if (is_shared(v->buf)) {
+            /* stay where the watcher sees it (the old one is not reused) */
+            buf = vcpu_alloc(cap);
+            if (buf) {
+                memcpy(buf, v->buf, v->len);
+            }
+        } else {
+            buf = realloc(v->buf, cap);
+        }
 
         if (!buf) {
             /* Keep going without this one line, and say so. */

@@ -58,6 +58,23 @@ static inline ElVcpu *el_vcpu_get(unsigned index)
  */
 ElVcpu *el_vcpu_create(unsigned index, bool text);
 
+/* vCPUs whose state a watcher can see (see el_vcpu_share). */
+#define EL_VCPU_SHARED_MAX 4096
+
+/*
+ * From now on, keep vCPU state and text buffers in memory shared with a
+ * process forked later (the watcher). False if that memory is refused.
+ */
+bool el_vcpu_share(void);
+
+/* In a forked child: make that memory private again (same addresses). */
+void el_vcpu_unshare(void);
+
+/* As el_vcpu_count() and el_vcpu_get(), through the shared directory: what
+ * the watcher process sees. */
+unsigned el_vcpu_shared_count(void);
+ElVcpu *el_vcpu_shared_get(unsigned index);
+
 /* Highest index with state, plus one. */
 unsigned el_vcpu_count(void);
 

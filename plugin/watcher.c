@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include "watcher.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sink.h"
+#include "vcpu.h"
+
+static int pipe_w = -1;         /* QEMU's end: its closing wakes the watcher */
+static volatile int *clean;     /* shared: set before a clean close */
+
+static void after_fork_in_child(void)
+{
+    /* A guest's fork: the child neither keeps the watcher waiting nor
+     * writes into its parent's buffers. */
+    if (pipe_w >= 0) {
+        close(pipe_w);
+        pipe_w = -1;
+    }
+    el_vcpu_unshare();
+}
+
+static void watch(int rd, int out_fd, void (*write_out)(void))
+{
+    char c;
+    ssize_t n;
+
+    do {
+        n = read(rd, &c, 1);
+    } while (n > 0 || (n < 0 && errno == EINTR));
+    if (*clean) {
+        _exit(0);
+    }
+    el_sink_use_fd(out_fd);
+    write_out();
+    fprintf(stderr, "execlog: QEMU ended without running the plugin's exit "
+            "callback; the lines it still held were written out\n");
+    _exit(0);
+}
+
+int el_watch_start(int out_fd, void (*write_out)(void))
+{
+    int p[2];
+    pid_t pid;
+
+    clean = mmap(NULL, sizeof(*clean), PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (clean == MAP_FAILED) {
+        clean = NULL;
+        return -1;
+    }
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        return -1;
+    }
+    pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        /* Fork again: the watcher must not be QEMU's child (a guest's
+         * wait() would see it). */
+        sigset_t all;
+
+        if (fork() != 0) {
+            _exit(0);
+        }
+        setsid();
+        signal(SIGINT, SIG_IGN);
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        signal(SIGQUIT, SIG_IGN);
+        signal(SIGPIPE, SIG_IGN);
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        close(p[1]);
+        /* keep only the pipe (as 3), the output (as 4) and stderr */
+        int rd = fcntl(p[0], F_DUPFD, 16);
+        int wr = fcntl(out_fd, F_DUPFD, 16);
+
+        if (rd < 0 || wr < 0 || dup2(rd, 3) < 0 || dup2(wr, 4) < 0) {
+            _exit(1);
+        }
+        close_range(5, ~0u, 0);
+        /* not the guest's stdin or stdout: a reader of QEMU's output must
+         * see its end when QEMU ends */
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            if (null > 4) {
+                close(null);
+            }
+        }
+        watch(3, 4, write_out);
+    }
+    close(p[0]);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    pipe_w = p[1];
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+    return 0;
+}
+
+void el_watch_clean_exit(void)
+{
+    if (clean && pipe_w >= 0) {
+        *clean = 1;
+        close(pipe_w);
+        pipe_w = -1;
+    }
+}
+
+/*
+ * QEMU's log file, for "-d plugin -D FILE": opened by QEMU before plugins
+ * are loaded, it is the one regular file QEMU holds open for writing.
+ * Returns its descriptor, 2 (stderr) when QEMU logs plugin output there,
+ * or -1 when that cannot be told (or nothing would be logged).
+ */
+int el_watch_find_qemu_log(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int found = -1, count = 0;
+    bool plugin_logged = false;
+
+    if (!d) {
+        return -1;
+    }
+    while ((e = readdir(d)) != NULL) {
+        char path[64], line[128];
+        int fd = atoi(e->d_name);
+        struct stat st;
+        FILE *f;
+        unsigned flags = 0;
+
+        if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd < 3 ||
+            fd == dirfd(d) || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            continue;
+        }
+        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+        f = fopen(path, "r");
+        while (f && fgets(line, sizeof(line), f)) {
+            if (sscanf(line, "flags: %o", &flags) == 1) {
+                break;
+            }
+        }
+        if (f) {
+            fclose(f);
+        }
+        if ((flags & O_ACCMODE) == O_WRONLY) {
+            found = fd;
+            count++;
+        }
+    }
+    closedir(d);
+    if (count == 1) {
+        return found;
+    }
+    if (count > 1) {
+        return -1;
+    }
+
+    /* No log file: QEMU logs to stderr, if -d asks for plugin output. */
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    char buf[65536];
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (n > 0) {
+        buf[n] = '\0';
+        for (char *a = buf; a < buf + n; a += strlen(a) + 1) {
+            char *next = a + strlen(a) + 1;
+
+            if ((strcmp(a, "-d") == 0 || strcmp(a, "--d") == 0) &&
+                next < buf + n) {
+                char items[1024], *save = NULL;
+
+                snprintf(items, sizeof(items), "%s", next);
+                for (char *t = strtok_r(items, ",", &save); t;
+                     t = strtok_r(NULL, ",", &save)) {
+                    plugin_logged |= strcmp(t, "plugin") == 0;
+                }
+            }
+        }
+    }
+    if (getenv("QEMU_LOG") && strstr(getenv("QEMU_LOG"), "plugin")) {
+        plugin_logged = true;
+    }
+    return plugin_logged ? 2 : -1;
+}
