@@ -39,10 +39,22 @@ static bool binary_noted;       /* format=bin: binary= is in the header */
 /* Run time: these run for every logged instruction or memory access.      */
 /* No locks, no allocation, no printf.                                      */
 
-static inline void commit_pending(ElVcpu *v)
+/*
+ * End the pending line, if there is one: with reg=, the watched registers
+ * that changed are appended first (what the instruction did to them).
+ * Returns whether a line was ended.
+ */
+static inline bool end_line(ElVcpu *v, bool check_regs)
 {
+    if (v->len == v->committed) {
+        return false;
+    }
+    if (check_regs && v->regs) {
+        el_regs_check(v->regs, v);
+    }
     v->buf[v->len++] = '\n';
     v->committed = v->len;
+    return true;
 }
 
 static inline void start_line(ElVcpu *v, const ElInsn *insn)
@@ -59,29 +71,20 @@ static void vcpu_insn_exec(unsigned int vcpu_index, void *udata)
 {
     ElVcpu *v = el_vcpu_get(vcpu_index);
 
-    if (__builtin_expect(v == NULL, 0)) {
-        return;
+    if (__builtin_expect(v != NULL, 1)) {
+        end_line(v, false);
+        start_line(v, udata);
     }
-    if (v->len > v->committed) {
-        commit_pending(v);
-    }
-    start_line(v, udata);
 }
 
 static void vcpu_insn_exec_with_regs(unsigned int vcpu_index, void *udata)
 {
     ElVcpu *v = el_vcpu_get(vcpu_index);
 
-    if (__builtin_expect(v == NULL, 0)) {
-        return;
+    if (__builtin_expect(v != NULL, 1)) {
+        end_line(v, true);
+        start_line(v, udata);
     }
-    if (v->len > v->committed) {
-        if (v->regs) {
-            el_regs_check(v->regs, v);
-        }
-        commit_pending(v);
-    }
-    start_line(v, udata);
 }
 
 /* An instruction that is not logged but ends the pending line's changes. */
@@ -90,14 +93,7 @@ static void vcpu_insn_exec_only_regs(unsigned int vcpu_index, void *udata)
     ElVcpu *v = el_vcpu_get(vcpu_index);
 
     (void)udata;
-    if (__builtin_expect(v == NULL, 0)) {
-        return;
-    }
-    if (v->len > v->committed) {
-        if (v->regs) {
-            el_regs_check(v->regs, v);
-        }
-        commit_pending(v);
+    if (__builtin_expect(v != NULL, 1) && end_line(v, true)) {
         v->repeat_at_exit = EL_EXIT_REPEATS_LINE_ENDED_UNLOGGED;
     }
 }
@@ -457,6 +453,11 @@ static void text_write_all(unsigned count, ElVcpu *(*get)(unsigned))
 
 static void watcher_write_all(void)
 {
+    for (unsigned i = 0; i < el_vcpu_shared_count(); i++) {
+        if (el_vcpu_shared_get(i)) {
+            el_vcpu_settle(el_vcpu_shared_get(i));
+        }
+    }
     text_write_all(el_vcpu_shared_count(), el_vcpu_shared_get);
 }
 

@@ -4,14 +4,16 @@
  * "-d plugin -D FILE" works as with upstream execlog) or a file of our own.
  *
  * Callers hand over whole lines in large batches; each batch reaches the
- * destination in one piece (one qemu_plugin_outs call, or one write() on a
- * file opened with O_APPEND), so lines of different vCPUs never interleave.
+ * destination in one piece (one qemu_plugin_outs call, or a place of its
+ * own in the file, claimed with one atomic add), so lines of different
+ * vCPUs never interleave.
  */
 #ifndef EXECLOG_SINK_H
 #define EXECLOG_SINK_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Send output to an open file descriptor (the watcher's way to QEMU's log). */
 void el_sink_use_fd(int fd);
@@ -35,6 +37,14 @@ int el_sink_open_file(const char *path, char *err, size_t errlen);
  * and counted; the trace is then marked incomplete.
  */
 void el_sink_write(char *buf, size_t len);
+
+/*
+ * As el_sink_write(), noting in *@placed where in the file the batch goes
+ * (outfile= only; the note is made in the same step as the claim), so that
+ * it can be written again there by el_sink_rewrite().
+ */
+void el_sink_write_placed(char *buf, size_t len, uint64_t *placed);
+void el_sink_rewrite(const char *buf, size_t len, uint64_t placed);
 
 /* Report lost output, if any, and close the file. */
 void el_sink_close(void);

@@ -172,19 +172,55 @@ unsigned el_vcpu_count(void)
     return __atomic_load_n(&vcpu_count, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * Written so that a watcher (watcher.c) that finds QEMU dead at any point
+ * in here knows what is in the file and what is not: while inflight_len is
+ * set, buf[0, inflight_len) is being written (written once inflight_done),
+ * and the pending line is at buf[inflight_len, +inflight_pending) — the
+ * move below never overwrites it, as it copies to a place that does not
+ * overlap it (el_vcpu_make_room() makes sure).
+ */
 void el_vcpu_flush(ElVcpu *v)
 {
     size_t pending = v->len - v->committed;
 
-    el_sink_write(v->buf, v->committed);
+    if (v->committed == 0) {
+        return;
+    }
+    v->inflight_pending = pending;
+    v->inflight_done = false;
+    v->inflight_at = UINT64_MAX;
+    __atomic_store_n(&v->inflight_len, v->committed, __ATOMIC_RELEASE);
+    el_sink_write_placed(v->buf, v->committed, &v->inflight_at);
+    __atomic_store_n(&v->inflight_done, true, __ATOMIC_RELEASE);
     memmove(v->buf, v->buf + v->committed, pending);
     v->committed = 0;
     v->len = pending;
+    __atomic_store_n(&v->inflight_len, 0, __ATOMIC_RELEASE);
+}
+
+void el_vcpu_settle(ElVcpu *v)
+{
+    size_t n = v->inflight_len;
+
+    if (n == 0) {
+        return;
+    }
+    if (!v->inflight_done) {
+        /* maybe written in part: write it (again) where it belongs */
+        el_sink_rewrite(v->buf, n, v->inflight_at);
+    }
+    memmove(v->buf, v->buf + n, v->inflight_pending);
+    v->len = v->inflight_pending;
+    v->committed = 0;
+    v->inflight_len = 0;
 }
 
 void el_vcpu_make_room(ElVcpu *v, size_t need)
 {
-    el_vcpu_flush(v);
+    if (v->len - v->committed <= v->committed) {
+        el_vcpu_flush(v);
+    }
     if (v->cap - v->len < need) {
         /*
          * One line longer than the whole buffer (an instruction with very

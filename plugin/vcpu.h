@@ -33,6 +33,11 @@ typedef struct ElVcpu {
     char prefix[14];        /* "N, " */
     struct ElRegs *regs;    /* registers to watch, or NULL */
     struct ElBinVcpu *bin;  /* format=bin: this vCPU's writer */
+    /* a flush under way, for the watcher: see el_vcpu_flush() */
+    size_t inflight_len;
+    size_t inflight_pending;
+    uint64_t inflight_at;
+    bool inflight_done;
 } ElVcpu;
 
 extern ElVcpu **el_vcpu_pages[EL_VCPU_PAGES];
@@ -87,6 +92,12 @@ static inline void el_vcpu_reserve(ElVcpu *v, size_t need)
         el_vcpu_make_room(v, need + 1);
     }
 }
+
+/*
+ * For the watcher, QEMU being dead: finish a flush that QEMU was in the
+ * middle of, so that @v's buffer holds exactly what is not yet written.
+ */
+void el_vcpu_settle(ElVcpu *v);
 
 /* Write out the complete lines of @v. */
 void el_vcpu_flush(ElVcpu *v);
