@@ -18,14 +18,28 @@ for arch in x86_64 aarch64 riscv64; do
 done
 
 # Several vCPUs: every line whole, each vCPU's lines in its own order.
-test_counts_72_user_threads_lines_whole() {
-    count_user aarch64 threads || return 1
+lines_whole() {
     local vcpus
     vcpus=$(cut -d, -f1 "$T/ours.log" | sort -u | wc -l)
     [ "$vcpus" -ge 2 ] || fail "only $vcpus vCPU(s) in the log" || return 1
-    grep -vqE '^[0-9]+, 0x[0-9a-f]+, 0x[0-9a-f]+, "[^"]*"(, (load|store), 0x[0-9a-f]{8,})*$' \
-        "$T/ours.log" && fail "malformed line: $(grep -vE '^[0-9]+, 0x[0-9a-f]+, 0x[0-9a-f]+, "[^"]*"(, (load|store), 0x[0-9a-f]{8,})*$' "$T/ours.log" | head -1)"
-    return 0
+    local line='^[0-9]+, 0x[0-9a-f]+, 0x[0-9a-f]+, "[^"]*"(, (load|store), 0x[0-9a-f]{8,})*$'
+    if grep -vqE "$line" "$T/ours.log"; then
+        fail "malformed line: $(grep -vE "$line" "$T/ours.log" | head -1)"
+        return 1
+    fi
+}
+test_counts_72_user_threads_lines_whole() {
+    count_user aarch64 threads || return 1
+    lines_whole
+}
+# the same through QEMU's log (-d plugin -D), where batches go through
+# qemu_plugin_outs
+test_counts_72_user_threads_lines_whole_qemu_log() {
+    timeout "$TIMEOUT" qemu-aarch64 -d plugin -D "$T/ours.log" \
+        -plugin "$(ours v1)" -plugin "$(plug "$(counter v1)" "out=$T/count")" \
+        "$G/aarch64/threads" >/dev/null 2>&1
+    same_counts "$T/ours.log" "$T/count" || return 1
+    lines_whole
 }
 
 count_sys() {
