@@ -45,8 +45,13 @@ int cli_usage(const char *cmd, const char *fmt, ...)
  */
 int cli_trace_error(const char *file, const ElError *err);
 
-/* Open a trace, or say why not; *@rc gets the exit code on failure. */
-ElTrace *cli_open(const char *file, int *rc);
+/*
+ * The one TRACE argument of command @cmd (argv[optind], the last), opened;
+ * or NULL after saying why not (a usage error, or the library's), with the
+ * exit code in *@rc.
+ */
+ElTrace *cli_open_arg(const char *cmd, int argc, char **argv, int optind,
+                      const char **file, int *rc);
 
 /*
  * After reading a trace: if it is not complete, say so on stderr (a note

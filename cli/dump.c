@@ -581,12 +581,7 @@ int cmd_dump(int argc, char **argv)
             return cli_usage("dump", "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind != argc - 1) {
-        return cli_usage("dump", optind >= argc ? "no TRACE given" :
-                         "one TRACE only");
-    }
-    file = argv[optind];
-    t = cli_open(file, &rc);
+    t = cli_open_arg("dump", argc, argv, optind, &file, &rc);
     if (!t) {
         return rc;
     }

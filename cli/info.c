@@ -57,12 +57,7 @@ int cmd_info(int argc, char **argv)
             return cli_usage("info", "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind != argc - 1) {
-        return cli_usage("info", optind >= argc ? "no TRACE given" :
-                         "one TRACE only");
-    }
-    file = argv[optind];
-    t = cli_open(file, &rc);
+    t = cli_open_arg("info", argc, argv, optind, &file, &rc);
     if (!t) {
         return rc;
     }

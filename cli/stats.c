@@ -310,12 +310,7 @@ int cmd_stats(int argc, char **argv)
                              argv[optind - 1]);
         }
     }
-    if (optind != argc - 1) {
-        return cli_usage("stats", optind >= argc ? "no TRACE given" :
-                         "one TRACE only");
-    }
-    file = argv[optind];
-    t = cli_open(file, &rc);
+    t = cli_open_arg("stats", argc, argv, optind, &file, &rc);
     if (!t) {
         return rc;
     }

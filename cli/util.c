@@ -54,13 +54,21 @@ int cli_trace_error(const char *file, const ElError *err)
     }
 }
 
-ElTrace *cli_open(const char *file, int *rc)
+ElTrace *cli_open_arg(const char *cmd, int argc, char **argv, int optind,
+                      const char **file, int *rc)
 {
     ElError err;
-    ElTrace *t = el_trace_open(file, &err);
+    ElTrace *t;
 
+    if (optind != argc - 1) {
+        *rc = cli_usage(cmd, optind >= argc ? "no TRACE given" :
+                        "one TRACE only");
+        return NULL;
+    }
+    *file = argv[optind];
+    t = el_trace_open(*file, &err);
     if (!t) {
-        *rc = cli_trace_error(file, &err);
+        *rc = cli_trace_error(*file, &err);
     }
     return t;
 }
