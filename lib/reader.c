@@ -1724,7 +1724,8 @@ int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
                     return -1;
                 }
                 if (c->tail_lost || !c->ck ||
-                    (c->ck->flags & EL_CK_SEALED)) {
+                    ((c->ck->flags & EL_CK_SEALED) &&
+                     !(c->ck->flags & EL_CK_CUT))) {
                     c->state = CUR_DONE;
                     return 0;
                 }

@@ -13,21 +13,43 @@
 
 #include <zstd.h>
 
+#include "vcpu.h"
+
 #define DEFAULT_CHUNK_SIZE (1u << 20)
 #define MAX_DEVICES 1024
 
+/*
+ * What the watcher must see as well: in shared memory (el_vcpu_alloc()),
+ * allocated before the watcher is forked.
+ */
+typedef struct Shared {
+    uint64_t next_off;          /* atomic: where the next chunk goes */
+    int stopped;                /* atomic: recording stopped (disk full) */
+    ElBinVcpu *writers;         /* all vCPU writers */
+    uint8_t *zout;              /* the writer's compressed chunk */
+} Shared;
+
+static Shared *sh;
 static int fd = -1;
 static char *path;
 static uint32_t chunk_size;
 static bool use_zstd;
-static uint64_t next_off;       /* atomic: where the next chunk goes */
-static int stopped;             /* atomic: recording stopped (disk full) */
 static uint8_t *header;         /* the file header, mapped */
 static pthread_mutex_t static_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
 static ElBinVcpu static_w;      /* writer of the static chunks */
-static ElBinVcpu *all_writers;  /* under static_lock */
+static uint8_t *static_chunk;   /* its chunk, mapped from the file */
 static pid_t owner;             /* the process that records */
+static void *zctx;              /* zstd context of whoever writes chunks */
+
+/* The writer thread's queue of full chunks (taken once per chunk). */
+static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_work = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t q_free = PTHREAD_COND_INITIALIZER;
+static ElBinBuf *q_head, *q_tail;
+static bool q_closing;
+static bool writer_running;
+static pthread_t writer;
 
 static struct {
     const char *ptr;
@@ -40,11 +62,16 @@ static uint32_t next_device_id = 1;
 
 static void stop_recording(const char *what, int e, uint64_t off)
 {
-    if (__atomic_exchange_n(&stopped, 1, __ATOMIC_ACQ_REL) == 0) {
+    if (__atomic_exchange_n(&sh->stopped, 1, __ATOMIC_ACQ_REL) == 0) {
         fprintf(stderr, "execlog: outfile '%s': %s at offset %llu: %s; "
                 "recording stopped, the trace is incomplete\n", path, what,
                 (unsigned long long)off, strerror(e));
     }
+}
+
+static bool stopped(void)
+{
+    return __atomic_load_n(&sh->stopped, __ATOMIC_ACQUIRE);
 }
 
 /* ---- File space -------------------------------------------------------- */
@@ -54,13 +81,13 @@ static bool claim(uint64_t size, uint64_t *off)
 {
     int r;
 
-    if (__atomic_load_n(&stopped, __ATOMIC_ACQUIRE)) {
+    if (stopped()) {
         return false;
     }
-    *off = __atomic_fetch_add(&next_off, size, __ATOMIC_RELAXED);
+    *off = __atomic_fetch_add(&sh->next_off, size, __ATOMIC_RELAXED);
     /*
      * Allocate the blocks now: a write into a mapped hole of a full disk
-     * would kill QEMU with SIGBUS.
+     * would kill QEMU with SIGBUS, and a chunk is written whole or not.
      */
     do {
         r = fallocate(fd, 0, (off_t)*off, (off_t)size);
@@ -115,155 +142,250 @@ static void chunk_header(uint8_t *h, uint32_t vcpu, uint32_t seq,
     el_put_u64(h + EL_CK_FIRST_INSN, first_insn);
 }
 
-static bool compressed(const ElBinVcpu *w)
-{
-    return use_zstd && w->vcpu != EL_STATIC_VCPU;
-}
-
 /*
- * compress=zstd: a vCPU's chunk buffers are kept for its next chunks (a
- * fresh megabyte for every chunk costs page faults and zeroing).
+ * Write the chunk in @b (its payload size in its header), sealed (with
+ * @flags besides): as it is
+ * into a slot of the chunk size, or compressed into a slot that fits. The
+ * place is noted in @b before the bytes go out, so that the watcher can
+ * write them again if QEMU dies in the middle.
  */
-static uint8_t *get_buffer(ElBinVcpu *w)
+static void write_chunk(ElBinBuf *b, uint16_t flags)
 {
-    for (int i = 0; i < 3; i++) {
-        if (w->spare[i]) {
-            uint8_t *b = w->spare[i];
+    uint8_t *c = b->data;
+    uint32_t used = el_get_u32(c + EL_CK_USED);
+    uint64_t off;
 
-            w->spare[i] = NULL;
-            return b;
-        }
+    if (stopped()) {
+        return;
     }
-    return malloc(chunk_size);
-}
-
-static void release_buffer(ElBinVcpu *w, uint8_t *b)
-{
-    for (int i = 0; i < 3; i++) {
-        if (!w->spare[i]) {
-            w->spare[i] = b;
-            return;
+    if (!use_zstd) {
+        el_put_u32(c + EL_CK_RAW, used);
+        el_put_u16(c + EL_CK_FLAGS, EL_CK_SEALED | flags);
+        if (claim(chunk_size, &off)) {
+            b->off = off;
+            b->len = EL_CHUNK_HEADER_SIZE + used;
+            __atomic_store_n(&b->state, EL_BUF_PLACED, __ATOMIC_RELEASE);
+            pwrite_all(c, b->len, off);
         }
-    }
-    free(b);
-}
-
-/*
- * The chunk is complete: record its size and seal it. An uncompressed
- * chunk is already in the file and only needs its header updated (then it
- * is unmapped); a compressed one is compressed and written now (then its
- * memory is freed).
- */
-static void finish_chunk(ElBinVcpu *w, uint8_t *chunk, uint32_t used)
-{
-    if (!compressed(w)) {
-        el_put_u32(chunk + EL_CK_RAW, used);
-        el_put_u32(chunk + EL_CK_USED, used);
-        el_put_u16(chunk + EL_CK_FLAGS, EL_CK_SEALED);
-        munmap(chunk, chunk_size);
         return;
     }
 
-    size_t bound = ZSTD_compressBound(chunk_size);
-    uint8_t *out = w->zout;
-    size_t z;
-    uint64_t slot, off;
+    uint8_t *out = sh->zout;
+    size_t z = ZSTD_compressCCtx(zctx, out + EL_CHUNK_HEADER_SIZE,
+                                 ZSTD_compressBound(chunk_size),
+                                 c + EL_CHUNK_HEADER_SIZE, used, 1);
+    uint64_t slot;
 
-    if (!out) {
-        out = w->zout = malloc(EL_CHUNK_HEADER_SIZE + bound + EL_CHUNK_ALIGN);
-    }
-
-    if (!out) {
-        stop_recording("out of memory compressing a chunk", ENOMEM, 0);
-        release_buffer(w, chunk);
-        return;
-    }
-    z = ZSTD_compressCCtx(w->zctx, out + EL_CHUNK_HEADER_SIZE, bound,
-                          chunk + EL_CHUNK_HEADER_SIZE, used, 1);
     if (ZSTD_isError(z)) {
-        release_buffer(w, chunk);
         stop_recording("zstd failed", EIO, 0);
         return;
     }
     slot = (EL_CHUNK_HEADER_SIZE + z + EL_CHUNK_ALIGN - 1) &
            ~(uint64_t)(EL_CHUNK_ALIGN - 1);
-    memcpy(out, chunk, EL_CHUNK_HEADER_SIZE);
+    memcpy(out, c, EL_CHUNK_HEADER_SIZE);
     el_put_u32(out + EL_CK_SLOT, (uint32_t)slot);
     el_put_u32(out + EL_CK_USED, (uint32_t)z);
     el_put_u32(out + EL_CK_RAW, used);
-    el_put_u16(out + EL_CK_FLAGS, EL_CK_SEALED | EL_CK_ZSTD);
+    el_put_u16(out + EL_CK_FLAGS, EL_CK_SEALED | EL_CK_ZSTD | flags);
     memset(out + EL_CHUNK_HEADER_SIZE + z, 0,
            slot - EL_CHUNK_HEADER_SIZE - z);
     if (claim(slot, &off)) {
+        b->off = off;
+        b->len = (uint32_t)slot;
+        __atomic_store_n(&b->state, EL_BUF_PLACED, __ATOMIC_RELEASE);
         pwrite_all(out, slot, off);
     }
-    release_buffer(w, chunk);
+}
+
+static void after_fork_in_child(void);
+
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&q_lock);
+    for (;;) {
+        ElBinBuf *b = q_head;
+
+        if (!b) {
+            if (q_closing) {
+                break;
+            }
+            pthread_cond_wait(&q_work, &q_lock);
+            continue;
+        }
+        q_head = b->qnext;
+        if (!q_head) {
+            q_tail = NULL;
+        }
+        __atomic_store_n(&b->state, EL_BUF_WRITING, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&q_lock);
+        write_chunk(b, 0);
+        pthread_mutex_lock(&q_lock);
+        __atomic_store_n(&b->state, EL_BUF_FREE, __ATOMIC_RELEASE);
+        pthread_cond_broadcast(&q_free);
+    }
+    pthread_mutex_unlock(&q_lock);
+    return NULL;
+}
+
+void el_bin_start_writer(void)
+{
+    pthread_attr_t a;
+
+    if (!sh || writer_running) {
+        return;
+    }
+    /* after the watcher's fork: what a guest's fork must undo */
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+    pthread_attr_init(&a);
+    writer_running = pthread_create(&writer, &a, writer_main, NULL) == 0;
+    pthread_attr_destroy(&a);
+}
+
+/* The chunk in @b is full (its size in its header): on to the writer. */
+static void finish_chunk(ElBinBuf *b)
+{
+    if (!writer_running) {
+        __atomic_store_n(&b->state, EL_BUF_WRITING, __ATOMIC_RELEASE);
+        write_chunk(b, 0);
+        __atomic_store_n(&b->state, EL_BUF_FREE, __ATOMIC_RELEASE);
+        return;
+    }
+    pthread_mutex_lock(&q_lock);
+    b->qnext = NULL;
+    __atomic_store_n(&b->state, EL_BUF_QUEUED, __ATOMIC_RELEASE);
+    if (q_tail) {
+        q_tail->qnext = b;
+    } else {
+        q_head = b;
+    }
+    q_tail = b;
+    pthread_cond_signal(&q_work);
+    pthread_mutex_unlock(&q_lock);
+}
+
+/* A free buffer of @w's: reused, new, or the next the writer frees. */
+static ElBinBuf *get_buffer(ElBinVcpu *w)
+{
+    for (;;) {
+        for (uint32_t i = 0; i < w->n_bufs; i++) {
+            if (__atomic_load_n(&w->bufs[i].state, __ATOMIC_ACQUIRE) ==
+                EL_BUF_FREE) {
+                return &w->bufs[i];
+            }
+        }
+        if (w->n_bufs < EL_BIN_BUFS) {
+            ElBinBuf *b = &w->bufs[w->n_bufs];
+
+            b->data = el_vcpu_alloc(chunk_size);
+            if (!b->data) {
+                return NULL;
+            }
+            w->n_bufs++;
+            return b;
+        }
+        if (stopped() || !writer_running) {
+            return NULL;
+        }
+        /* the writer is behind: wait for it (once per chunk at most) */
+        pthread_mutex_lock(&q_lock);
+        bool any = false;
+        for (uint32_t i = 0; i < w->n_bufs && !any; i++) {
+            any = __atomic_load_n(&w->bufs[i].state, __ATOMIC_ACQUIRE) ==
+                  EL_BUF_FREE;
+        }
+        if (!any) {
+            pthread_cond_wait(&q_free, &q_lock);
+        }
+        pthread_mutex_unlock(&q_lock);
+    }
+}
+
+static bool count_in(const ElBinVcpu *w, const ElBinBuf *b)
+{
+    return w->count >= b->data && w->count < b->data + chunk_size;
+}
+
+/* The static records' chunks: mapped from the file, so never lost. */
+static bool static_start_chunk(ElBinVcpu *w)
+{
+    uint64_t off;
+    uint8_t *c;
+
+    if (static_chunk) {
+        uint32_t used = (uint32_t)(w->pos - static_chunk -
+                                   EL_CHUNK_HEADER_SIZE);
+
+        el_put_u32(static_chunk + EL_CK_RAW, used);
+        el_put_u32(static_chunk + EL_CK_USED, used);
+        el_put_u16(static_chunk + EL_CK_FLAGS, EL_CK_SEALED);
+        munmap(static_chunk, chunk_size);
+        static_chunk = NULL;
+        w->pos = w->end = NULL;
+    }
+    if (!claim(chunk_size, &off)) {
+        return false;
+    }
+    c = mmap(NULL, chunk_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+             (off_t)off);
+    if (c == MAP_FAILED) {
+        stop_recording("cannot map the file", errno, off);
+        return false;
+    }
+    chunk_header(c, w->vcpu, w->seq++, 0);
+    static_chunk = c;
+    w->pos = c + EL_CHUNK_HEADER_SIZE;
+    w->end = c + chunk_size;
+    return true;
 }
 
 /* Start a new chunk for @w; the current one becomes the previous one. */
 static bool start_chunk(ElBinVcpu *w)
 {
-    uint8_t *c;
-    uint64_t off = 0;
+    ElBinBuf *b;
 
+    if (w == &static_w) {
+        return static_start_chunk(w);
+    }
     /*
-     * The chunk before the previous one is done with, unless the current
+     * The chunk before the previous one is done with, unless the open
      * block's count is in it (a block whose accesses filled more than a
      * chunk): then it is held until the block ends.
      */
-    if (w->prev_chunk) {
-        if (w->count >= w->prev_chunk &&
-            w->count < w->prev_chunk + chunk_size) {
-            if (w->hold_chunk) {
-                finish_chunk(w, w->hold_chunk,
-                             el_get_u32(w->hold_chunk + EL_CK_USED));
+    if (w->prev) {
+        if (count_in(w, w->prev)) {
+            if (w->hold) {
+                finish_chunk(w->hold);
             }
-            w->hold_chunk = w->prev_chunk;
+            w->hold = w->prev;
         } else {
-            finish_chunk(w, w->prev_chunk,
-                         el_get_u32(w->prev_chunk + EL_CK_USED));
+            finish_chunk(w->prev);
         }
-        w->prev_chunk = NULL;
+        w->prev = NULL;
     }
-    if (w->chunk) {
-        uint32_t used = (uint32_t)(w->pos - w->chunk - EL_CHUNK_HEADER_SIZE);
-
-        /* Keep it (mapped) until the next block: it may hold the count. */
-        el_put_u32(w->chunk + EL_CK_USED, used);
-        if (!compressed(w)) {
-            el_put_u32(w->chunk + EL_CK_RAW, used);
-            el_put_u16(w->chunk + EL_CK_FLAGS, EL_CK_SEALED);
-        }
-        w->prev_chunk = w->chunk;
-        w->prev_off = w->chunk_off;
-        w->chunk = NULL;
+    if (w->cur) {
+        el_put_u32(w->cur->data + EL_CK_USED,
+                   (uint32_t)(w->pos - w->cur->data - EL_CHUNK_HEADER_SIZE));
+        w->prev = w->cur;
+        w->cur = NULL;
         w->pos = w->end = NULL;
     }
-
-    if (compressed(w)) {
-        /* written whole, up to its used size: need not be zeroed */
-        c = get_buffer(w);
-        if (!c) {
-            stop_recording("out of memory for a chunk", ENOMEM, 0);
-            return false;
-        }
-    } else {
-        if (!claim(chunk_size, &off)) {
-            return false;
-        }
-        /* populated now: one fault per chunk instead of one per page */
-        c = mmap(NULL, chunk_size, PROT_READ | PROT_WRITE,
-                 MAP_SHARED | MAP_POPULATE, fd, (off_t)off);
-        if (c == MAP_FAILED) {
-            stop_recording("cannot map the file", errno, off);
-            return false;
-        }
+    if (stopped()) {
+        return false;
     }
-    chunk_header(c, w->vcpu, w->seq++, w->insns);
-    w->chunk = c;
-    w->chunk_off = off;
-    w->pos = c + EL_CHUNK_HEADER_SIZE;
-    w->end = c + chunk_size;
+    b = get_buffer(w);
+    if (!b) {
+        if (!stopped()) {
+            stop_recording("out of memory for a chunk", ENOMEM, 0);
+        }
+        return false;
+    }
+    b->seq = w->seq;
+    chunk_header(b->data, w->vcpu, w->seq++, w->insns);
+    __atomic_store_n(&b->state, EL_BUF_VCPU, __ATOMIC_RELEASE);
+    w->cur = b;
+    w->pos = b->data + EL_CHUNK_HEADER_SIZE;
+    w->end = b->data + chunk_size;
     return true;
 }
 
@@ -277,14 +399,13 @@ bool el_bin_room(ElBinVcpu *w, size_t need)
 
 void el_bin_finish_prev(ElBinVcpu *w)
 {
-    if (w->hold_chunk) {
-        finish_chunk(w, w->hold_chunk, el_get_u32(w->hold_chunk + EL_CK_USED));
-        w->hold_chunk = NULL;
+    if (w->hold) {
+        finish_chunk(w->hold);
+        w->hold = NULL;
     }
-    if (w->prev_chunk) {
-        finish_chunk(w, w->prev_chunk,
-                     el_get_u32(w->prev_chunk + EL_CK_USED));
-        w->prev_chunk = NULL;
+    if (w->prev) {
+        finish_chunk(w->prev);
+        w->prev = NULL;
     }
 }
 
@@ -292,27 +413,20 @@ void el_bin_finish_prev(ElBinVcpu *w)
 
 ElBinVcpu *el_bin_vcpu_new(uint32_t vcpu)
 {
-    ElBinVcpu *w = calloc(1, sizeof(*w));
+    ElBinVcpu *w = el_vcpu_alloc(sizeof(*w));
 
     if (!w) {
         return NULL;
     }
     w->vcpu = vcpu;
     w->count = w->dummy;
-    if (use_zstd) {
-        w->zctx = ZSTD_createCCtx();
-        if (!w->zctx) {
-            free(w);
-            return NULL;
-        }
-    }
     if (el_bin_room(w, 1)) {
         publish(w->pos, EL_REC_VCPU);
         w->pos++;
     }
     pthread_mutex_lock(&static_lock);
-    w->next = all_writers;
-    all_writers = w;
+    w->next = sh->writers;
+    __atomic_store_n(&sh->writers, w, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&static_lock);
     return w;
 }
@@ -518,29 +632,43 @@ void el_bin_meta_append(const char *line)
 }
 
 /*
- * A guest that forks (user mode) forks QEMU: the child shares the parent's
- * mapped chunks, and must not write into them. It records nothing.
+ * A guest that forks (user mode) forks QEMU: the child must not write into
+ * its parent's chunks, file or shared memory. It records nothing.
  */
 static void detach(ElBinVcpu *w)
 {
     w->pos = w->end = NULL;
     w->count = w->dummy;
-    w->chunk = w->prev_chunk = w->hold_chunk = NULL;
+    w->cur = w->prev = w->hold = NULL;
 }
 
 static void after_fork_in_child(void)
 {
-    __atomic_store_n(&stopped, 1, __ATOMIC_RELEASE);
-    detach(&static_w);
-    for (ElBinVcpu *w = all_writers; w; w = w->next) {
-        detach(w);
+    el_vcpu_unshare();      /* from now on, sh and the writers are ours */
+    if (sh) {
+        __atomic_store_n(&sh->stopped, 1, __ATOMIC_RELEASE);
+        for (ElBinVcpu *w = sh->writers; w; w = w->next) {
+            detach(w);
+        }
     }
+    detach(&static_w);
+    static_chunk = NULL;
     header = NULL;
+    writer_running = false;
+    q_head = q_tail = NULL;
     pthread_mutex_init(&static_lock, NULL);
     pthread_mutex_init(&grow_lock, NULL);
+    pthread_mutex_init(&q_lock, NULL);
+    pthread_cond_init(&q_work, NULL);
+    pthread_cond_init(&q_free, NULL);
 }
 
 /* ---- Open and close ---------------------------------------------------- */
+
+int el_bin_fd(void)
+{
+    return fd;
+}
 
 int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
 {
@@ -553,6 +681,17 @@ int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
     }
     chunk_size = cfg->chunk_size ? cfg->chunk_size : DEFAULT_CHUNK_SIZE;
     use_zstd = cfg->zstd;
+    sh = el_vcpu_alloc(sizeof(*sh));
+    if (use_zstd && sh) {
+        sh->zout = el_vcpu_alloc(EL_CHUNK_HEADER_SIZE +
+                                 ZSTD_compressBound(chunk_size) +
+                                 EL_CHUNK_ALIGN);
+        zctx = ZSTD_createCCtx();
+    }
+    if (!sh || (use_zstd && (!sh->zout || !zctx))) {
+        snprintf(err, errlen, "outfile '%s': out of memory", cfg->path);
+        return -1;
+    }
     fd = open(cfg->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf(err, errlen, "outfile '%s': cannot open: %s", cfg->path,
@@ -569,9 +708,8 @@ int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
         fd = -1;
         return -1;
     }
-    next_off = EL_HEADER_SIZE;
+    sh->next_off = EL_HEADER_SIZE;
     owner = getpid();
-    pthread_atfork(NULL, NULL, after_fork_in_child);
     memcpy(header, EL_MAGIC, EL_MAGIC_LEN);
     el_put_u16(header + EL_HDR_VERSION, EL_FORMAT_VERSION);
     el_put_u16(header + EL_HDR_MIN_READER, 1);
@@ -594,6 +732,7 @@ int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* The EXIT record and the last chunks of vCPU @w (its open block settled). */
 static void close_vcpu(ElBinVcpu *w)
 {
     uint8_t *p;
@@ -602,7 +741,7 @@ static void close_vcpu(ElBinVcpu *w)
     w->insns += el_get_u16(w->count);
     w->count = w->dummy;
     el_put_u16(w->dummy, 0);
-    if (w->vcpu != EL_STATIC_VCPU && el_bin_room(w, 1 + 3 * EL_VARINT_MAX)) {
+    if (el_bin_room(w, 1 + 3 * EL_VARINT_MAX)) {
         p = w->pos;
         n += el_put_varint(p + n, w->insns);
         n += el_put_varint(p + n, w->loads);
@@ -611,21 +750,29 @@ static void close_vcpu(ElBinVcpu *w)
         w->pos += n;
     }
     el_bin_finish_prev(w);
-    if (w->chunk) {
-        finish_chunk(w, w->chunk,
-                     (uint32_t)(w->pos - w->chunk - EL_CHUNK_HEADER_SIZE));
-        w->chunk = NULL;
+    if (w->cur) {
+        el_put_u32(w->cur->data + EL_CK_USED,
+                   (uint32_t)(w->pos - w->cur->data - EL_CHUNK_HEADER_SIZE));
+        finish_chunk(w->cur);
+        w->cur = NULL;
+        w->pos = w->end = NULL;
     }
-    if (w->zctx) {
-        ZSTD_freeCCtx(w->zctx);
-        w->zctx = NULL;
+}
+
+/* The static chunk: sealed, unmapped. */
+static void close_static(void)
+{
+    if (static_chunk) {
+        uint32_t used = (uint32_t)(static_w.pos - static_chunk -
+                                   EL_CHUNK_HEADER_SIZE);
+
+        el_put_u32(static_chunk + EL_CK_RAW, used);
+        el_put_u32(static_chunk + EL_CK_USED, used);
+        el_put_u16(static_chunk + EL_CK_FLAGS, EL_CK_SEALED);
+        munmap(static_chunk, chunk_size);
+        static_chunk = NULL;
     }
-    for (int i = 0; i < 3; i++) {
-        free(w->spare[i]);
-        w->spare[i] = NULL;
-    }
-    free(w->zout);
-    w->zout = NULL;
+    static_w.pos = static_w.end = NULL;
 }
 
 void el_bin_close(ElBinVcpu **vcpus, uint32_t n)
@@ -640,17 +787,86 @@ void el_bin_close(ElBinVcpu **vcpus, uint32_t n)
             close_vcpu(vcpus[i]);
         }
     }
+    if (writer_running) {
+        pthread_mutex_lock(&q_lock);
+        q_closing = true;
+        pthread_cond_signal(&q_work);
+        pthread_mutex_unlock(&q_lock);
+        pthread_join(writer, NULL);
+        writer_running = false;
+    }
     pthread_mutex_lock(&static_lock);
-    close_vcpu(&static_w);
+    close_static();
     pthread_mutex_unlock(&static_lock);
 
-    ok = !__atomic_load_n(&stopped, __ATOMIC_ACQUIRE);
-    el_put_u64(header + EL_HDR_END, __atomic_load_n(&next_off,
+    ok = !stopped();
+    el_put_u64(header + EL_HDR_END, __atomic_load_n(&sh->next_off,
                                                     __ATOMIC_ACQUIRE));
     if (ok) {
         el_put_u32(header + EL_HDR_STATE, EL_STATE_COMPLETE);
     }
     munmap(header, EL_HEADER_SIZE);
+    if (zctx) {
+        ZSTD_freeCCtx(zctx);
+        zctx = NULL;
+    }
     close(fd);
     fd = -1;
+}
+
+/* ---- The watcher, QEMU being dead -------------------------------------- */
+
+/*
+ * Write out, in order, every chunk of @w that QEMU held: queued for the
+ * writer, being written (again, at the same place), full but held, and the
+ * one being filled, up to the last whole record.
+ */
+static void salvage_vcpu(ElBinVcpu *w)
+{
+    for (;;) {
+        ElBinBuf *b = NULL;
+
+        for (uint32_t i = 0; i < w->n_bufs && i < EL_BIN_BUFS; i++) {
+            ElBinBuf *c = &w->bufs[i];
+
+            if (c->state != EL_BUF_FREE && (!b || c->seq < b->seq)) {
+                b = c;
+            }
+        }
+        if (!b) {
+            return;
+        }
+        if (b == w->cur) {
+            el_put_u32(b->data + EL_CK_USED,
+                       (uint32_t)(w->pos - b->data - EL_CHUNK_HEADER_SIZE));
+        }
+        if (b->state == EL_BUF_PLACED) {
+            /* the writer was writing it: the same bytes, the same place */
+            pwrite_all(use_zstd ? sh->zout : b->data, b->len, b->off);
+        } else {
+            write_chunk(b, b == w->cur ? EL_CK_CUT : 0);
+        }
+        b->state = EL_BUF_FREE;
+    }
+}
+
+void el_bin_salvage(int out_fd)
+{
+    if (!sh) {
+        return;
+    }
+    fd = out_fd;
+    if (use_zstd && !zctx) {
+        zctx = ZSTD_createCCtx();
+        if (!zctx) {
+            return;
+        }
+    }
+    /* a disk that filled stopped the recording: nothing more goes out */
+    for (ElBinVcpu *w = sh->writers; w; w = w->next) {
+        if (w->open_counted) {
+            el_bin_settle(w, w->live);
+        }
+        salvage_vcpu(w);
+    }
 }

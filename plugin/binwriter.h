@@ -2,12 +2,15 @@
 /*
  * format=bin: writing the binary trace (docs/trace-format.md).
  *
- * Each vCPU appends records to a chunk of its own; uncompressed chunks are
- * memory-mapped from the trace file, so every record is in the kernel's page
- * cache as soon as it is written and survives QEMU being killed. With
- * compress=zstd a chunk is built in memory and written compressed, whole,
- * when it is full. Static records (instructions, TBs, devices) go to chunks
- * of their own under a lock, at translation time only.
+ * Each vCPU appends records to a chunk of its own: a buffer it reuses, in
+ * memory shared with the watcher process (vcpu.c, watcher.c). A full chunk
+ * is handed to a writer thread, which compresses it (compress=zstd) and
+ * writes it at a place of its own in the file; the vCPU goes on in another
+ * buffer. If QEMU ends without the plugin's exit callback (SIGKILL, or a
+ * guest killed by a signal in QEMU 7.2 user mode), the watcher writes out
+ * every chunk QEMU still held, the one being filled included. Static
+ * records (instructions, TBs, devices) go to chunks of their own, mapped
+ * from the file, under a lock, at translation time only.
  */
 #ifndef EXECLOG_BINWRITER_H
 #define EXECLOG_BINWRITER_H
@@ -19,32 +22,51 @@
 #include "execlog/trace.h"
 
 #define EL_BIN_MEMINFO_CACHE 16
+#define EL_BIN_BUFS 8           /* chunk buffers per vCPU, at most */
+
+/* A chunk buffer: a chunk's header and payload (chunk_size bytes). */
+typedef struct ElBinBuf {
+    uint8_t *data;
+    uint32_t state;         /* EL_BUF_*: atomic */
+    uint32_t seq;           /* the chunk's sequence number */
+    uint64_t off;           /* EL_BUF_PLACED: where it is being written */
+    uint32_t len;           /* EL_BUF_PLACED: how many bytes */
+    struct ElBinBuf *qnext; /* the writer's queue */
+} ElBinBuf;
+
+enum {
+    EL_BUF_FREE,            /* reusable */
+    EL_BUF_VCPU,            /* the vCPU's: being filled, or held */
+    EL_BUF_QUEUED,          /* full, waiting for the writer */
+    EL_BUF_WRITING,         /* the writer compresses it */
+    EL_BUF_PLACED,          /* the writer writes it at off */
+};
 
 typedef struct ElBinVcpu {
     uint8_t *pos;           /* next record goes here */
     uint8_t *end;           /* end of the current chunk's payload */
-    uint8_t *count;         /* u16 count field of the current BLOCK */
+    uint8_t *count;         /* u16 count field of the open BLOCK */
     uint32_t last_tb;
+    bool open_counted;      /* the open block's count is counted inline */
+    uint64_t live;          /* API 1, one vCPU: what the inline ops count */
     uint64_t last_vaddr;
     int64_t last_pdelta;
     uint64_t insns, loads, stores;
     /* chunk bookkeeping, see binwriter.c */
-    uint8_t *chunk;         /* chunk header */
-    uint64_t chunk_off;     /* its file offset */
-    uint8_t *prev_chunk;    /* still mapped: may hold the current count */
-    uint8_t *hold_chunk;    /* older, held while it has the current count */
-    uint64_t prev_off;
+    ElBinBuf *cur;          /* being filled */
+    ElBinBuf *prev;         /* full, kept until the next block: it may
+                               hold the open block's count */
+    ElBinBuf *hold;         /* older, held while it has that count */
+    ElBinBuf bufs[EL_BIN_BUFS];
+    uint32_t n_bufs;
     uint32_t seq;
     uint32_t vcpu;
-    void *zctx;             /* zstd context, compress=zstd only */
-    uint8_t *spare[3];      /* compress=zstd: chunk buffers to reuse */
-    uint8_t *zout;          /* compress=zstd: a compressed chunk */
     /* qemu_plugin_meminfo_t values seen, and their MEM info bits */
     uint32_t mi_key[EL_BIN_MEMINFO_CACHE];
     uint8_t mi_bits[EL_BIN_MEMINFO_CACHE];
     bool mi_valid[EL_BIN_MEMINFO_CACHE];
     uint8_t dummy[16];      /* where counts go once recording stopped */
-    struct ElBinVcpu *next; /* all writers, for fork() */
+    struct ElBinVcpu *next; /* all writers */
 } ElBinVcpu;
 
 typedef struct ElBinConfig {
@@ -56,8 +78,26 @@ typedef struct ElBinConfig {
     const char *meta;       /* "key=value\n" lines */
 } ElBinConfig;
 
-/* Create the trace file. Returns 0, or -1 with a one-line message. */
+/*
+ * Create the trace file. Returns 0, or -1 with a one-line message. Call
+ * after el_vcpu_share(), before the watcher starts.
+ */
 int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen);
+
+/* The trace file's descriptor (for the watcher). */
+int el_bin_fd(void);
+
+/*
+ * Start the writer thread (after the watcher is forked). Without it, full
+ * chunks are written by the vCPU that filled them.
+ */
+void el_bin_start_writer(void);
+
+/*
+ * In the watcher, QEMU being dead without an exit callback: write every
+ * chunk QEMU still held to @fd, the trace staying marked incomplete.
+ */
+void el_bin_salvage(int fd);
 
 /* Add a "key=value\n" line to the header's metadata, if it fits. */
 void el_bin_meta_append(const char *line);
@@ -86,7 +126,7 @@ bool el_bin_tb(const uint32_t *insns, uint32_t n, uint32_t *id);
  * lookup for known names; takes the lock for a new one. */
 uint32_t el_bin_device(const char *name);
 
-/* Seal and release the previous chunk (at the first block after a switch). */
+/* Hand the previous chunk(s) to the writer (first block after a switch). */
 void el_bin_finish_prev(ElBinVcpu *w);
 
 /* Make the record at @p visible: its kind byte goes last. */
@@ -97,18 +137,37 @@ static inline void el_bin_publish(uint8_t *p, uint8_t kind)
 
 /* ---- The recording path: no locks, no allocation, no printf ------------ */
 
-/* vCPU @w starts executing TB @tb. */
-static inline void el_bin_block(ElBinVcpu *w, uint32_t tb)
+/*
+ * The open block's final count: at least @started instructions started
+ * (what the inline counter says, or 0 where the count is kept in place).
+ */
+static inline void el_bin_settle(ElBinVcpu *w, uint64_t started)
+{
+    if (started > el_get_u16(w->count)) {
+        el_put_u16(w->count, (uint16_t)started);
+    }
+}
+
+/*
+ * vCPU @w starts executing TB @tb; @started instructions of the block it
+ * leaves started. @counted: this block's count comes from the inline
+ * counter (el_bin_settle() at its end), not from el_bin_insn().
+ */
+static inline void el_bin_block(ElBinVcpu *w, uint32_t tb, uint64_t started,
+                                bool counted)
 {
     uint8_t *p;
     size_t n;
 
+    el_bin_settle(w, started);
     w->insns += el_get_u16(w->count);
-    if (__builtin_expect(w->prev_chunk != NULL || w->hold_chunk != NULL, 0)) {
+    w->open_counted = counted;
+    if (__builtin_expect(w->prev != NULL || w->hold != NULL, 0)) {
         el_bin_finish_prev(w);
     }
     if (__builtin_expect(!el_bin_room(w, 1 + EL_VARINT_MAX + 2), 0)) {
         w->count = w->dummy;
+        el_put_u16(w->dummy, 0);
         return;
     }
     p = w->pos;
@@ -137,6 +196,10 @@ static inline void el_bin_mem(ElBinVcpu *w, uint32_t index, uint8_t info,
     if (__builtin_expect(!el_bin_room(w, 2 + 4 * EL_VARINT_MAX), 0)) {
         return;
     }
+    /* the instruction started: the count says so even before it settles */
+    if (index >= el_get_u16(w->count)) {
+        el_put_u16(w->count, (uint16_t)(index + 1));
+    }
     p = w->pos;
     if (index >= 127) {
         n += el_put_varint(p + 1, index);
@@ -160,7 +223,10 @@ static inline void el_bin_mem(ElBinVcpu *w, uint32_t index, uint8_t info,
     w->pos = p + n;
 }
 
-/* At exit: EXIT records, seal every chunk, mark the trace complete. */
+/*
+ * At exit (each open block settled first): EXIT records, write and seal
+ * every chunk, mark the trace complete.
+ */
 void el_bin_close(ElBinVcpu **vcpus, uint32_t n);
 
 #endif

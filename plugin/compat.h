@@ -9,6 +9,7 @@
 #ifndef EXECLOG_COMPAT_H
 #define EXECLOG_COMPAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -65,5 +66,79 @@ static inline size_t el_insn_bytes(const struct qemu_plugin_insn *insn,
     return len;
 #endif
 }
+
+/*
+ * format=bin counts how many instructions of a block started with an
+ * inline operation on each instruction (no callback), read and reset when
+ * the vCPU's next block starts.
+ *
+ * API >= 2: a per-vCPU scoreboard, for any number of vCPUs. API 1's inline
+ * operations add to one address for all vCPUs: usable only while a single
+ * vCPU runs, with @single the counter to add to (else the plugin falls back
+ * to a callback per instruction). Returns whether the instruction counts.
+ */
+#if QEMU_PLUGIN_VERSION >= 2
+static struct qemu_plugin_scoreboard *el_progress_board;
+
+static inline void el_progress_init(void)
+{
+    el_progress_board = qemu_plugin_scoreboard_new(sizeof(uint64_t));
+}
+
+static inline bool el_progress_count(struct qemu_plugin_insn *insn,
+                                     uint64_t *single)
+{
+    (void)single;
+    if (!el_progress_board) {
+        return false;
+    }
+    qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
+        insn, QEMU_PLUGIN_INLINE_ADD_U64,
+        qemu_plugin_scoreboard_u64(el_progress_board), 1);
+    return true;
+}
+
+/* How many started, and start again from 0 (@take) or not. */
+static inline uint64_t el_progress_read(unsigned vcpu, uint64_t *single,
+                                        bool take)
+{
+    uint64_t *p = qemu_plugin_scoreboard_find(el_progress_board, vcpu);
+    uint64_t n = *p;
+
+    (void)single;
+    if (take) {
+        *p = 0;
+    }
+    return n;
+}
+#else
+static inline void el_progress_init(void)
+{
+}
+
+static inline bool el_progress_count(struct qemu_plugin_insn *insn,
+                                     uint64_t *single)
+{
+    if (!single) {
+        return false;
+    }
+    qemu_plugin_register_vcpu_insn_exec_inline(insn,
+                                               QEMU_PLUGIN_INLINE_ADD_U64,
+                                               single, 1);
+    return true;
+}
+
+static inline uint64_t el_progress_read(unsigned vcpu, uint64_t *single,
+                                        bool take)
+{
+    uint64_t n = *single;
+
+    (void)vcpu;
+    if (take) {
+        *single = 0;
+    }
+    return n;
+}
+#endif
 
 #endif

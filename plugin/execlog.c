@@ -141,15 +141,35 @@ static inline ElBinVcpu *bin_get(unsigned int vcpu_index)
     return vcpu_index < EL_VCPU_MAX ? bin_vcpus[vcpu_index] : NULL;
 }
 
-static void bin_tb_exec(unsigned int vcpu_index, void *udata)
+/*
+ * A block starts. The count of the one the vCPU leaves is settled: from the
+ * inline counter if it was counted that way (compat.h), else it is already
+ * in place (bin_insn_exec).
+ */
+static inline void bin_block(unsigned int vcpu_index, void *udata,
+                             bool counted)
 {
     ElBinVcpu *w = bin_get(vcpu_index);
 
     if (__builtin_expect(w != NULL, 1)) {
-        el_bin_block(w, (uint32_t)(uintptr_t)udata);
+        uint64_t started = w->open_counted ?
+                           el_progress_read(vcpu_index, &w->live, true) : 0;
+
+        el_bin_block(w, (uint32_t)(uintptr_t)udata, started, counted);
     }
 }
 
+static void bin_tb_exec_counted(unsigned int vcpu_index, void *udata)
+{
+    bin_block(vcpu_index, udata, true);
+}
+
+static void bin_tb_exec(unsigned int vcpu_index, void *udata)
+{
+    bin_block(vcpu_index, udata, false);
+}
+
+/* Where API 1 cannot count inline (several vCPUs): a callback each. */
 static void bin_insn_exec(unsigned int vcpu_index, void *udata)
 {
     ElBinVcpu *w = bin_get(vcpu_index);
@@ -166,12 +186,15 @@ static void bin_insn_exec(unsigned int vcpu_index, void *udata)
  * only), no block starts: the access belongs to the instruction of the
  * current block that started last.
  */
-static inline uint32_t bin_mem_index(ElBinVcpu *w, uintptr_t udata)
+static inline uint32_t bin_mem_index(ElBinVcpu *w, unsigned int vcpu_index,
+                                     uintptr_t udata)
 {
     if (__builtin_expect((uint32_t)(udata >> 16) != w->last_tb, 0)) {
-        uint16_t started = el_get_u16(w->count);
+        uint64_t started = w->open_counted ?
+                           el_progress_read(vcpu_index, &w->live, false) :
+                           el_get_u16(w->count);
 
-        return started ? started - 1u : 0;
+        return started ? (uint32_t)started - 1u : 0;
     }
     return (uint32_t)(udata & 0xffff);
 }
@@ -216,7 +239,7 @@ static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
         device = qemu_plugin_hwaddr_is_io(hw) ?
                  el_bin_device(qemu_plugin_hwaddr_device_name(hw)) : 0;
     }
-    el_bin_mem(w, bin_mem_index(w, (uintptr_t)udata), bits, vaddr, device,
+    el_bin_mem(w, bin_mem_index(w, vcpu_index, (uintptr_t)udata), bits, vaddr, device,
                paddr);
 }
 
@@ -224,9 +247,27 @@ static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
 /* Translation time.                                                        */
 
 /*
+ * API 1 counts inline only while a single vCPU runs: in system mode with
+ * one vCPU, in user mode until the guest's second thread. (That thread's
+ * creation makes QEMU translate anew for parallel execution: no block
+ * translated before runs after it.) Then the only vCPU's counter, or NULL.
+ */
+static bool system_one_vcpu;
+static unsigned bin_vcpus_seen;    /* atomic */
+
+static uint64_t *bin_single_counter(void)
+{
+    bool single = system_mode ? system_one_vcpu :
+                  __atomic_load_n(&bin_vcpus_seen, __ATOMIC_ACQUIRE) <= 1;
+
+    return single && bin_vcpus[0] ? &bin_vcpus[0]->live : NULL;
+}
+
+/*
  * format=bin: define the TB's instructions (once each) and the TB, then ask
- * for a callback at the start of the TB, one as each instruction starts
- * (to count how far the block got) and one per memory access.
+ * for a callback at the start of the TB, one per memory access, and count
+ * inline as each instruction starts (to know how far the block got; a
+ * callback per instruction where that cannot be done).
  */
 static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
@@ -234,6 +275,8 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     uint32_t ids[n ? n : 1];
     uint32_t tb_id;
     bool ok = true;
+    bool counted;
+    uint64_t *single = bin_single_counter();
 
     (void)id;
     el_bin_static_lock();
@@ -278,15 +321,22 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         return;
     }
 
-    qemu_plugin_register_vcpu_tb_exec_cb(tb, bin_tb_exec,
+    counted = n > 0 && el_progress_count(qemu_plugin_tb_get_insn(tb, 0),
+                                         single);
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, counted ? bin_tb_exec_counted :
+                                         bin_tb_exec,
                                          QEMU_PLUGIN_CB_NO_REGS,
                                          (void *)(uintptr_t)tb_id);
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 
-        qemu_plugin_register_vcpu_insn_exec_cb(insn, bin_insn_exec,
-                                               QEMU_PLUGIN_CB_NO_REGS,
-                                               (void *)(uintptr_t)i);
+        if (!counted) {
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, bin_insn_exec,
+                                                   QEMU_PLUGIN_CB_NO_REGS,
+                                                   (void *)(uintptr_t)i);
+        } else if (i > 0) {
+            el_progress_count(insn, single);
+        }
         qemu_plugin_register_vcpu_mem_cb(insn, bin_mem,
                                          QEMU_PLUGIN_CB_NO_REGS,
                                          QEMU_PLUGIN_MEM_RW,
@@ -376,6 +426,7 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index)
                     "instructions are not recorded\n", vcpu_index);
         }
         __atomic_store_n(&bin_vcpus[vcpu_index], v->bin, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&bin_vcpus_seen, 1, __ATOMIC_ACQ_REL);
     } else if (v && !v->regs) {
         v->regs = el_regs_init(&opts);
     }
@@ -451,14 +502,20 @@ static void text_write_all(unsigned count, ElVcpu *(*get)(unsigned))
     el_sink_close();
 }
 
-static void watcher_write_all(void)
+static void watcher_write_all(int fd)
 {
+    (void)fd;
     for (unsigned i = 0; i < el_vcpu_shared_count(); i++) {
         if (el_vcpu_shared_get(i)) {
             el_vcpu_settle(el_vcpu_shared_get(i));
         }
     }
     text_write_all(el_vcpu_shared_count(), el_vcpu_shared_get);
+}
+
+static void watcher_write_bin(int fd)
+{
+    el_bin_salvage(fd);
 }
 
 static void plugin_exit(qemu_plugin_id_t id, void *p)
@@ -472,12 +529,17 @@ static void plugin_exit(qemu_plugin_id_t id, void *p)
 
         for (unsigned i = 0; w && i < count; i++) {
             ElVcpu *v = el_vcpu_get(i);
+
             w[i] = v ? v->bin : NULL;
+            if (w[i] && w[i]->open_counted) {
+                el_bin_settle(w[i], el_progress_read(i, &w[i]->live, true));
+            }
         }
         if (w) {
             el_bin_close(w, count);
         }
         free(w);
+        el_watch_clean_exit();
         return;
     }
     text_write_all(count, el_vcpu_get);
@@ -505,14 +567,24 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             .api = EL_API,
             .meta = meta ? meta : "",
         };
-        int r = el_bin_open(&cfg, err, sizeof(err));
+        /* chunks in memory the watcher shares, written by a thread */
+        bool shared = el_vcpu_share();
+        int r;
 
+        system_one_vcpu = info->system_emulation &&
+                          info->system.max_vcpus == 1;
+        r = el_bin_open(&cfg, err, sizeof(err));
         free(meta);
         if (r != 0) {
             fprintf(stderr, "execlog: %s\n", err);
             el_options_free(&opts);
             return -1;
         }
+        if (shared) {
+            el_watch_start(el_bin_fd(), watcher_write_bin);
+        }
+        el_bin_start_writer();
+        el_progress_init();
         qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
         qemu_plugin_register_vcpu_tb_trans_cb(id, vcpu_tb_trans_bin);
         qemu_plugin_register_atexit_cb(id, plugin_exit, NULL);

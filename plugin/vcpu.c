@@ -46,8 +46,7 @@ bool el_vcpu_share(void)
     return true;
 }
 
-/* Zeroed memory: from the shared mapping if there is one and it has room. */
-static void *vcpu_alloc(size_t n)
+void *el_vcpu_alloc(size_t n)
 {
     if (shared) {
         uint64_t size = (n + 63) & ~(uint64_t)63;
@@ -68,6 +67,8 @@ static bool is_shared(const void *p)
 
 void el_vcpu_unshare(void)
 {
+    static bool done;
+
     /*
      * In a forked child: give it a private copy of the same addresses, so
      * that it no longer writes into its parent's buffers.
@@ -75,9 +76,10 @@ void el_vcpu_unshare(void)
     uint64_t used = __atomic_load_n(&shared_used, __ATOMIC_RELAXED);
     void *copy;
 
-    if (!shared) {
+    if (!shared || done) {
         return;
     }
+    done = true;
     used = used < SHARED_RESERVE ? used : SHARED_RESERVE;
     copy = mmap(NULL, SHARED_RESERVE, PROT_READ | PROT_WRITE,
                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -123,7 +125,7 @@ ElVcpu *el_vcpu_create(unsigned index, bool text)
     pthread_mutex_lock(&create_lock);
     page = el_vcpu_pages[index >> EL_VCPU_PAGE_BITS];
     if (!page) {
-        page = vcpu_alloc((1u << EL_VCPU_PAGE_BITS) * sizeof(*page));
+        page = el_vcpu_alloc((1u << EL_VCPU_PAGE_BITS) * sizeof(*page));
         if (!page) {
             goto oom;
         }
@@ -132,12 +134,12 @@ ElVcpu *el_vcpu_create(unsigned index, bool text)
     }
     v = page[index & ((1u << EL_VCPU_PAGE_BITS) - 1)];
     if (!v) {
-        v = vcpu_alloc(sizeof(*v));
+        v = el_vcpu_alloc(sizeof(*v));
         if (!v) {
             goto oom;
         }
         v->cap = text ? EL_VCPU_BUF_SIZE : 0;
-        v->buf = text ? vcpu_alloc(v->cap) : NULL;
+        v->buf = text ? el_vcpu_alloc(v->cap) : NULL;
         if (text && !v->buf) {
             goto oom;
         }
@@ -231,7 +233,7 @@ void el_vcpu_make_room(ElVcpu *v, size_t need)
 
         if (is_shared(v->buf)) {
             /* stay where the watcher sees it (the old one is not reused) */
-            buf = vcpu_alloc(cap);
+            buf = el_vcpu_alloc(cap);
             if (buf) {
                 memcpy(buf, v->buf, v->len);
             }

@@ -72,7 +72,14 @@ ElVcpu *el_vcpu_create(unsigned index, bool text);
  */
 bool el_vcpu_share(void);
 
-/* In a forked child: make that memory private again (same addresses). */
+/*
+ * Zeroed memory, from the shared mapping if there is one and it has room
+ * (else the heap). Never freed.
+ */
+void *el_vcpu_alloc(size_t n);
+
+/* In a forked child: make that memory private again (same addresses).
+ * Idempotent. */
 void el_vcpu_unshare(void);
 
 /* As el_vcpu_count() and el_vcpu_get(), through the shared directory: what

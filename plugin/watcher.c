@@ -33,7 +33,7 @@ static void after_fork_in_child(void)
     el_vcpu_unshare();
 }
 
-static void watch(int rd, int out_fd, void (*write_out)(void))
+static void watch(int rd, int out_fd, void (*write_out)(int fd))
 {
     char c;
     ssize_t n;
@@ -45,13 +45,13 @@ static void watch(int rd, int out_fd, void (*write_out)(void))
         _exit(0);
     }
     el_sink_use_fd(out_fd);
-    write_out();
+    write_out(out_fd);
     fprintf(stderr, "execlog: QEMU ended without running the plugin's exit "
-            "callback; the lines it still held were written out\n");
+            "callback; what it still held was written out\n");
     _exit(0);
 }
 
-int el_watch_start(int out_fd, void (*write_out)(void))
+int el_watch_start(int out_fd, void (*write_out)(int fd))
 {
     int p[2];
     pid_t pid;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * format=text: a watcher process that writes out what QEMU still held when
+ * A watcher process that writes out what QEMU still held when
  * it ended without running the plugin's exit callback — killed by a signal
  * (even SIGKILL), or in QEMU 7.2 user mode a guest killed by a signal,
  * which ends QEMU without any plugin exit callback.
@@ -16,11 +16,11 @@
 #define EXECLOG_WATCHER_H
 
 /*
- * Start the watcher. At QEMU's unclean end it calls @write_out, with the
- * sink writing to (its copy of) @out_fd. Returns 0, or -1 if no watcher
+ * Start the watcher. At QEMU's unclean end it calls @write_out with (its copy
+ * of) @out_fd, the sink writing to it. Returns 0, or -1 if no watcher
  * could be started (tracing goes on without).
  */
-int el_watch_start(int out_fd, void (*write_out)(void));
+int el_watch_start(int out_fd, void (*write_out)(int fd));
 
 /* The plugin wrote everything: the watcher has nothing to do. */
 void el_watch_clean_exit(void);

@@ -53,6 +53,7 @@
 #define EL_CK_FIRST_INSN 24
 #define EL_CK_SEALED 1u
 #define EL_CK_ZSTD 2u
+#define EL_CK_CUT 4u                /* the vCPU's last, written at a cut-off */
 
 /* record kinds */
 #define EL_REC_END 0x00
