@@ -96,7 +96,8 @@ int cmd_info(int argc, char **argv)
         printf("complete: yes\n");
     } else {
         printf("complete: no (%s at offset 0x%" PRIx64 ", %s)\n",
-               s->state == EL_STATE_COMPLETE ? "damaged" : "cut off",
+               s->state == EL_STATE_COMPLETE ? "damaged" :
+               s->being_written ? "still being written; so far" : "cut off",
                s->cut_offset, s->cut_reason);
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {

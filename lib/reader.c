@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1235,6 +1236,11 @@ ElTrace *el_trace_open(const char *path, ElError *err)
         madvise((void *)t->map, (size_t)t->size, MADV_NORMAL);
     }
     t->sum.complete = t->sum.state == EL_STATE_COMPLETE && !t->have_cut;
+    /* the plugin, then its watcher, hold an exclusive lock while writing */
+    if (t->sum.state == EL_STATE_RECORDING &&
+        flock(t->fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+        t->sum.being_written = true;
+    }
     if (t->sum.state == EL_STATE_COMPLETE && !t->sum.complete &&
         t->damage.code == EL_OK) {
         set_err(&t->damage, EL_ERR_DAMAGED, t->sum.cut_offset, "%s",

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -654,6 +655,10 @@ static void after_fork_in_child(void)
     detach(&static_w);
     static_chunk = NULL;
     header = NULL;
+    if (fd >= 0) {
+        close(fd);      /* nor keep the file locked */
+        fd = -1;
+    }
     writer_running = false;
     q_head = q_tail = NULL;
     pthread_mutex_init(&static_lock, NULL);
@@ -692,14 +697,26 @@ int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "outfile '%s': out of memory", cfg->path);
         return -1;
     }
-    fd = open(cfg->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = open(cfg->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf(err, errlen, "outfile '%s': cannot open: %s", cfg->path,
                  strerror(errno));
         return -1;
     }
     path = strdup(cfg->path);
-    if (ftruncate(fd, EL_HEADER_SIZE) != 0 ||
+    /*
+     * Held while the file is written, by QEMU and then by the watcher (the
+     * same open file): readers can tell a trace still being written.
+     */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, errlen, "outfile '%s': %s", cfg->path,
+                 errno == EWOULDBLOCK ? "another QEMU is recording into it"
+                                      : strerror(errno));
+        close(fd);
+        fd = -1;
+        return -1;
+    }
+    if (ftruncate(fd, 0) != 0 || ftruncate(fd, EL_HEADER_SIZE) != 0 ||
         (header = mmap(NULL, EL_HEADER_SIZE, PROT_READ | PROT_WRITE,
                        MAP_SHARED, fd, 0)) == MAP_FAILED) {
         snprintf(err, errlen, "outfile '%s': cannot write: %s", cfg->path,

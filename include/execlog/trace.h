@@ -204,6 +204,8 @@ typedef struct ElTraceSummary {
     uint64_t n_insns_static;
     uint64_t n_tbs;
     bool complete;          /* state == COMPLETE and every chunk sealed */
+    bool being_written;     /* state == RECORDING and the recording (or the
+                               watcher writing out its end) still goes on */
     uint64_t cut_offset;    /* if !complete: where readable data ends */
     char cut_reason[160];   /* if !complete: why, one line */
 } ElTraceSummary;

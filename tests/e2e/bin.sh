@@ -76,17 +76,25 @@ test_bin_smp2_counts_100_system() {
 
 # The guest dies of SIGSEGV: QEMU 7.2 runs no exit callback, yet the trace
 # holds every instruction up to and including the one that faulted.
-test_bin_guest_killed_by_signal_72_user() {
-    local arch=aarch64 crash_pc
+# After QEMU's end, the watcher may still be writing out what QEMU held: it
+# holds the trace's lock until it is done.
+settled() { timeout "$TIMEOUT" flock -s "$1" true; }
+
+# killed_by_signal [zstd]
+killed_by_signal() {
+    local arch=aarch64 crash_pc z=${1:+,compress=zstd}
     crash_pc=$(nm "$G/$arch/crash" | awk '$3 == "crash_here" { print $1 }')
     timeout "$TIMEOUT" qemu-$arch -d plugin -D "$T/up.log" -plugin "$(upstream v1)" \
         "$G/$arch/crash" >/dev/null 2>&1
-    timeout "$TIMEOUT" qemu-$arch -plugin "$(ours v1),format=bin,outfile=$T/t.bin" \
-        "$G/$arch/crash" >/dev/null 2>&1
+    timeout "$TIMEOUT" qemu-$arch -plugin "$(ours v1),format=bin,outfile=$T/t.bin$z" \
+        "$G/$arch/crash" >/dev/null 2>"$T/qemu.err"
     [ $? -eq 139 ] || fail "the guest did not die of SIGSEGV" || return 1
+    settled "$T/t.bin"
+    grep -q "QEMU ended without running the plugin's exit callback" "$T/qemu.err" \
+        || fail "the watcher did not say it wrote the end out" || return 1
     "$EL" dump "$T/t.bin" > "$T/dump.log" 2>"$T/err" || fail "dump failed: $(cat "$T/err")" || return 1
     grep -q 'cut off' "$T/err" || fail "dump did not say the trace was cut off" || return 1
-    "$EL" info "$T/t.bin" | grep -q '^complete: no' || fail "info does not say incomplete" || return 1
+    "$EL" info "$T/t.bin" | grep -q '^complete: no (cut off' || fail "info does not say cut off" || return 1
     # upstream's log has every line but the pending last one
     [ "$(wc -l < "$T/dump.log")" -eq "$(( $(wc -l < "$T/up.log") + 1 ))" ] \
         || fail "dump has $(wc -l < "$T/dump.log") lines, upstream $(wc -l < "$T/up.log") + 1" || return 1
@@ -97,18 +105,23 @@ test_bin_guest_killed_by_signal_72_user() {
     [ $((last_pc)) -ge $((0x$crash_pc)) ] && [ $((last_pc)) -lt $((0x$crash_pc + 64)) ] \
         || fail "last pc $last_pc is not in crash_here (0x$crash_pc)"
 }
+test_bin_guest_killed_by_signal_72_user() { killed_by_signal; }
+test_bin_guest_killed_by_signal_72_user_zstd() { killed_by_signal zstd; }
 
 # QEMU killed with SIGKILL in the middle of a run: the trace reads back as a
 # prefix of what a complete run logs (compared as streams: no big files).
-test_bin_qemu_sigkilled_72_user() {
-    qemu-aarch64 -plugin "$(ours v1),format=bin,outfile=$T/t.bin" \
+# sigkilled [zstd]
+sigkilled() {
+    local z=${1:+,compress=zstd}
+    qemu-aarch64 -plugin "$(ours v1),format=bin,outfile=$T/t.bin$z" \
         "$G/aarch64/workload" 1000 >/dev/null 2>&1 &
     local pid=$! n
-    sleep 0.3
+    sleep 0.4
     kill -KILL $pid 2>/dev/null
     wait $pid 2>/dev/null
-    "$EL" info "$T/t.bin" | grep -q '^complete: no' \
-        || fail "info does not say incomplete" || return 1
+    settled "$T/t.bin"
+    "$EL" info "$T/t.bin" | grep -q '^complete: no (cut off' \
+        || fail "info does not say cut off" || return 1
     n=$("$EL" stats "$T/t.bin" 2>/dev/null | awk -F': ' '$1 == "instructions" { print $2 }')
     [ "${n:-0}" -gt 1000 ] || fail "only ${n:-0} instructions recorded" || return 1
     # the last line may still have been collecting its accesses
@@ -116,6 +129,27 @@ test_bin_qemu_sigkilled_72_user() {
         <(qemu-aarch64 -plugin "$(ours v1),outfile=/dev/fd/3" \
             "$G/aarch64/workload" 1000 3>&1 >/dev/null 2>&1 | head -n $((n - 1))) \
         || fail "the dump of $n instructions is not a prefix of a complete run"
+}
+test_bin_qemu_sigkilled_72_user() { sigkilled; }
+test_bin_qemu_sigkilled_72_user_zstd() { sigkilled zstd; }
+
+# A second QEMU recording into the same file is refused; the first goes on.
+test_bin_outfile_in_use_72_user() {
+    qemu-aarch64 -plugin "$(ours v1),format=bin,outfile=$T/t.bin" \
+        "$G/aarch64/workload" 1000 >/dev/null 2>&1 &
+    local pid=$!
+    sleep 0.3
+    qemu-aarch64 -plugin "$(ours v1),format=bin,outfile=$T/t.bin" \
+        "$G/aarch64/basic" >/dev/null 2>"$T/err"
+    local rc=$?
+    "$EL" info "$T/t.bin" > "$T/info" 2>&1
+    kill -KILL $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    [ $rc -ne 0 ] || fail "the second QEMU started" || return 1
+    grep -q "^execlog: outfile '.*': another QEMU is recording into it$" "$T/err" \
+        || fail "message: $(cat "$T/err")" || return 1
+    grep -q '^complete: no (still being written' "$T/info" \
+        || fail "info of a trace being written: $(tail -1 "$T/info")"
 }
 
 # A guest that forks forks QEMU: the trace is the parent's alone, complete,
