@@ -21,7 +21,8 @@
 
 #include "execlog/trace.h"
 
-#define EL_BIN_MEMINFO_CACHE 16
+#define EL_BIN_MEMINFO_BITS 6
+#define EL_BIN_MEMINFO_CACHE (1u << EL_BIN_MEMINFO_BITS)
 #define EL_BIN_BUFS 8           /* chunk buffers per vCPU, at most */
 
 /* A chunk buffer: a chunk's header and payload (chunk_size bytes). */
@@ -61,10 +62,10 @@ typedef struct ElBinVcpu {
     uint32_t n_bufs;
     uint32_t seq;
     uint32_t vcpu;
-    /* qemu_plugin_meminfo_t values seen, and their MEM info bits */
-    uint32_t mi_key[EL_BIN_MEMINFO_CACHE];
+    /* qemu_plugin_meminfo_t values seen (| 1 << 32; 0: none), and their
+     * MEM info bits */
+    uint64_t mi_key[EL_BIN_MEMINFO_CACHE];
     uint8_t mi_bits[EL_BIN_MEMINFO_CACHE];
-    bool mi_valid[EL_BIN_MEMINFO_CACHE];
     uint8_t dummy[16];      /* where counts go once recording stopped */
     struct ElBinVcpu *next; /* all writers */
 } ElBinVcpu;

@@ -211,10 +211,16 @@ static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
     if (__builtin_expect(w == NULL, 0)) {
         return;
     }
-    /* qemu_plugin_meminfo_t is a plain value: decode each one once */
-    unsigned slot = (info ^ (info >> 5) ^ (info >> 11)) & (EL_BIN_MEMINFO_CACHE - 1);
+    /*
+     * qemu_plugin_meminfo_t is a plain value: decode each one once. Its
+     * bits are QEMU's business, and the few values a guest uses can differ
+     * in high and low bits alike: a multiplicative hash spreads them.
+     */
+    unsigned slot = (uint32_t)(info * 0x9e3779b1u) >>
+                    (32 - EL_BIN_MEMINFO_BITS);
 
-    if (__builtin_expect(w->mi_valid[slot] && w->mi_key[slot] == info, 1)) {
+    if (__builtin_expect(w->mi_key[slot] == ((uint64_t)info | 1ull << 32),
+                         1)) {
         bits = w->mi_bits[slot];
     } else {
         bits = (uint8_t)(qemu_plugin_mem_size_shift(info) &
@@ -228,9 +234,8 @@ static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
         if (qemu_plugin_mem_is_sign_extended(info)) {
             bits |= EL_MEM_SIGN;
         }
-        w->mi_key[slot] = info;
+        w->mi_key[slot] = (uint64_t)info | 1ull << 32;
         w->mi_bits[slot] = bits;
-        w->mi_valid[slot] = true;
     }
     hw = system_mode ? qemu_plugin_get_hwaddr(info, vaddr) : NULL;
     if (hw) {
