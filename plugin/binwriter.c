@@ -390,11 +390,8 @@ static bool start_chunk(ElBinVcpu *w)
     return true;
 }
 
-bool el_bin_room(ElBinVcpu *w, size_t need)
+bool el_bin_room_slow(ElBinVcpu *w, size_t need)
 {
-    if (w->end - w->pos >= (ptrdiff_t)need) {
-        return true;
-    }
     return start_chunk(w) && w->end - w->pos >= (ptrdiff_t)need;
 }
 

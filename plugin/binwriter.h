@@ -110,7 +110,15 @@ ElBinVcpu *el_bin_vcpu_new(uint32_t vcpu);
  * Make room for @need bytes in @w's chunk, starting a new chunk when the
  * current one is full. False when recording has stopped (disk full).
  */
-bool el_bin_room(ElBinVcpu *w, size_t need);
+bool el_bin_room_slow(ElBinVcpu *w, size_t need);
+
+static inline bool el_bin_room(ElBinVcpu *w, size_t need)
+{
+    if (__builtin_expect(w->end - w->pos >= (ptrdiff_t)need, 1)) {
+        return true;
+    }
+    return el_bin_room_slow(w, need);
+}
 
 /* Static records, under the writer's lock (translation time). */
 void el_bin_static_lock(void);
