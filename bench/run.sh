@@ -238,6 +238,7 @@ run_section() {
 # ------------------------------------------------ binary traces (format=bin)
 
 COUNT=build/libcount-v1.so
+FLOOR=build/libfloor-v1.so
 EXECLOG=build/execlog
 TARGET_BIN=3            # format=bin at most this many times plain QEMU
 TARGET_ZSTD=4           # format=bin,compress=zstd likewise
@@ -264,8 +265,9 @@ stat_of() { "$EXECLOG" stats "$1" | awk -F': ' -v k="$2" '$1 == k { print $2; ex
 run_bin_section() {
     local scale=$1 round cfg
     local -A T=() SIZE=() INSNS=()
-    local cfgs=(plain count bin zstd)
+    local cfgs=(plain floor count bin zstd)
     local -A NAME=([plain]="plain QEMU (no plugin)"
+                   [floor]="floor: format=bin's callbacks, empty"
                    [count]="counting plugin (callbacks only)"
                    [bin]="ours, format=bin"
                    [zstd]="ours, format=bin,compress=zstd")
@@ -276,6 +278,7 @@ run_bin_section() {
     fi
     echo "commands:"
     echo "  plain: $QEMU $GUEST $scale"
+    echo "  floor: $QEMU -plugin $FLOOR $GUEST $scale"
     echo "  count: $QEMU -plugin $COUNT,out=FILE $GUEST $scale"
     echo "  bin:   $QEMU -plugin $OURS,format=bin,outfile=TRACE $GUEST $scale"
     echo "  zstd:  $QEMU -plugin $OURS,format=bin,compress=zstd,outfile=TRACE $GUEST $scale"
@@ -285,6 +288,7 @@ run_bin_section() {
             rm -f "$TRACE"
             case $cfg in
             plain) timed "$QEMU" "$GUEST" "$scale" ;;
+            floor) timed "$QEMU" -plugin "$FLOOR" "$GUEST" "$scale" ;;
             count) timed "$QEMU" -plugin "$COUNT,out=$DIR/count" "$GUEST" "$scale" ;;
             bin)   timed "$QEMU" -plugin "$OURS,format=bin,outfile=$TRACE" "$GUEST" "$scale" ;;
             zstd)  timed "$QEMU" -plugin "$OURS,format=bin,compress=zstd,outfile=$TRACE" \
@@ -325,8 +329,10 @@ run_bin_section() {
     r_zstd=$(div "${M[zstd]}" "${M[plain]}")
     bpi=$(awk -v b="${SIZE[bin]}" -v n="${INSNS[bin]}" 'BEGIN { printf "%.2f", b / n }')
     echo
-    echo "instrumentation alone (the counting plugin: a callback per instruction and"
-    echo "per access, doing nothing but count) costs $(div "${M[count]}" "${M[plain]}")x plain here."
+    echo "instrumentation alone: what format=bin registers (a callback per block and"
+    echo "per access, an inline add per instruction), doing nothing, costs"
+    echo "$(div "${M[floor]}" "${M[plain]}")x plain here; a callback per instruction and per access"
+    echo "(the counting plugin, counting atomically) $(div "${M[count]}" "${M[plain]}")x."
 
     # execlog dump, to a file, of a scale-1 trace
     "$QEMU" -plugin "$OURS,format=bin,outfile=$TRACE" "$GUEST" 1 >/dev/null
