@@ -599,6 +599,20 @@ static int cmp_chunk_order(const void *a, const void *b, void *arg)
     return x->off < y->off ? -1 : x->off > y->off;
 }
 
+/* Whether the 4096 bytes at @off (or up to the end of the file) are 0. */
+static bool zero_block(const ElTrace *t, uint64_t off)
+{
+    uint64_t n = t->size - off < EL_CHUNK_ALIGN ? t->size - off
+                                                : EL_CHUNK_ALIGN;
+
+    for (uint64_t i = 0; i < n; i++) {
+        if (t->map[off + i] != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool walk_chunks(ElTrace *t, ElError *err)
 {
     const bool complete_state = t->sum.state == EL_STATE_COMPLETE;
@@ -639,6 +653,15 @@ static bool walk_chunks(ElTrace *t, ElError *err)
             break;
         }
         h = t->map + off;
+        if (memcmp(h, EL_CHUNK_MAGIC, 4) != 0 && !complete_state &&
+            zero_block(t, off)) {
+            /*
+             * Space claimed for a chunk that was never written: QEMU died
+             * between the two. Chunks written later may follow.
+             */
+            off += EL_CHUNK_ALIGN;
+            continue;
+        }
         if (memcmp(h, EL_CHUNK_MAGIC, 4) != 0) {
             if (complete_state) {
                 set_cut(t, off, "no chunk at offset 0x%" PRIx64 " but the "

@@ -77,24 +77,30 @@ static bool stopped(void)
 
 /* ---- File space -------------------------------------------------------- */
 
-/* Claim @size bytes at the end of the file, with real blocks behind them. */
-static bool claim(uint64_t size, uint64_t *off)
+/* Reserve @size bytes at the end of the file: their offset. */
+static bool reserve(uint64_t size, uint64_t *off)
 {
-    int r;
-
     if (stopped()) {
         return false;
     }
     *off = __atomic_fetch_add(&sh->next_off, size, __ATOMIC_RELAXED);
-    /*
-     * Allocate the blocks now: a write into a mapped hole of a full disk
-     * would kill QEMU with SIGBUS, and a chunk is written whole or not.
-     */
+    return true;
+}
+
+/*
+ * Put real blocks behind @size bytes at @off: a write into a mapped hole of
+ * a full disk would kill QEMU with SIGBUS, and a chunk is written whole or
+ * not at all.
+ */
+static bool allocate(uint64_t off, uint64_t size)
+{
+    int r;
+
     do {
-        r = fallocate(fd, 0, (off_t)*off, (off_t)size);
+        r = fallocate(fd, 0, (off_t)off, (off_t)size);
     } while (r != 0 && errno == EINTR);
     if (r != 0 && (errno == EOPNOTSUPP || errno == ENOSYS)) {
-        off_t want = (off_t)(*off + size);
+        off_t want = (off_t)(off + size);
         off_t cur;
 
         pthread_mutex_lock(&grow_lock);
@@ -103,10 +109,15 @@ static bool claim(uint64_t size, uint64_t *off)
         pthread_mutex_unlock(&grow_lock);
     }
     if (r != 0) {
-        stop_recording("cannot extend the file", errno, *off);
+        stop_recording("cannot extend the file", errno, off);
         return false;
     }
     return true;
+}
+
+static bool claim(uint64_t size, uint64_t *off)
+{
+    return reserve(size, off) && allocate(*off, size);
 }
 
 static bool pwrite_all(const uint8_t *buf, size_t len, uint64_t off)
@@ -145,10 +156,10 @@ static void chunk_header(uint8_t *h, uint32_t vcpu, uint32_t seq,
 
 /*
  * Write the chunk in @b (its payload size in its header), sealed (with
- * @flags besides): as it is
- * into a slot of the chunk size, or compressed into a slot that fits. The
- * place is noted in @b before the bytes go out, so that the watcher can
- * write them again if QEMU dies in the middle.
+ * @flags besides): as it is into a slot of the chunk size, or compressed
+ * into a slot that fits. The place is noted in @b as soon as it is taken,
+ * so that the watcher can write the bytes (again) if QEMU dies before they
+ * are all out.
  */
 static void write_chunk(ElBinBuf *b, uint16_t flags)
 {
@@ -162,11 +173,13 @@ static void write_chunk(ElBinBuf *b, uint16_t flags)
     if (!use_zstd) {
         el_put_u32(c + EL_CK_RAW, used);
         el_put_u16(c + EL_CK_FLAGS, EL_CK_SEALED | flags);
-        if (claim(chunk_size, &off)) {
+        if (reserve(chunk_size, &off)) {
             b->off = off;
             b->len = EL_CHUNK_HEADER_SIZE + used;
             __atomic_store_n(&b->state, EL_BUF_PLACED, __ATOMIC_RELEASE);
-            pwrite_all(c, b->len, off);
+            if (allocate(off, chunk_size)) {
+                pwrite_all(c, b->len, off);
+            }
         }
         return;
     }
@@ -190,11 +203,13 @@ static void write_chunk(ElBinBuf *b, uint16_t flags)
     el_put_u16(out + EL_CK_FLAGS, EL_CK_SEALED | EL_CK_ZSTD | flags);
     memset(out + EL_CHUNK_HEADER_SIZE + z, 0,
            slot - EL_CHUNK_HEADER_SIZE - z);
-    if (claim(slot, &off)) {
+    if (reserve(slot, &off)) {
         b->off = off;
         b->len = (uint32_t)slot;
         __atomic_store_n(&b->state, EL_BUF_PLACED, __ATOMIC_RELEASE);
-        pwrite_all(out, slot, off);
+        if (allocate(off, slot)) {
+            pwrite_all(out, slot, off);
+        }
     }
 }
 

@@ -184,6 +184,24 @@ test_damage_cut_off_trace_is_not_damage() {
     dmg_all_commands "$T/cutz.bin" "cut-off compressed trace" 0
 }
 
+# Space claimed for a chunk that QEMU died before writing (zeros): a reader
+# of a cut-off trace goes on past it; in a complete trace it is damage.
+# dmg_insert_zeros IN OUT AT: OUT is IN with two zero blocks at offset AT
+dmg_insert_zeros() {
+    { head -c "$3" "$1"; head -c 8192 /dev/zero; tail -c +$(( $3 + 1 )) "$1"; } > "$2"
+}
+test_damage_unwritten_slot_in_cut_off_trace() {
+    "$DMG_MK" --cut --vcpus 2 --insns 3000 --chunk-size 4096 --text "$T/want.txt" "$T/cut.bin" \
+        || fail "mktrace failed" || return 1
+    dmg_insert_zeros "$T/cut.bin" "$T/gap.bin" $(( 3 * 4096 ))
+    dmg_all_commands "$T/gap.bin" "cut-off trace with an unwritten slot" 0 || return 1
+    dmg_run dump "$T/gap.bin"
+    cmp -s "$T/out" "$T/want.txt" || fail "dump does not read past the unwritten slot" || return 1
+    "$DMG_MK" --vcpus 2 --insns 3000 --chunk-size 4096 "$T/whole.bin" || fail "mktrace failed" || return 1
+    dmg_insert_zeros "$T/whole.bin" "$T/gap.bin" $(( 3 * 4096 ))
+    dmg_all_commands "$T/gap.bin" "complete trace with zeros inside" 2
+}
+
 # ---- truncated traces ---------------------------------------------------
 
 # dmg_truncations TRACE RC: cut TRACE at every chunk boundary and at points
