@@ -1136,7 +1136,8 @@ static bool scan_ends(ElTrace *t, ElError *err)
             vc->exit_loads = r.b;
             vc->exit_stores = r.c;
         }
-        if (!(ck->flags & EL_CK_SEALED) &&
+        /* the vCPU's records end in a chunk being written, or cut */
+        if ((!(ck->flags & EL_CK_SEALED) || (ck->flags & EL_CK_CUT)) &&
             (!first_open || ck->off < first_open->off)) {
             first_open = ck;
             open_end = n < 0 ? 0 : n;
@@ -1170,8 +1171,11 @@ static bool scan_ends(ElTrace *t, ElError *err)
 
             chunk_name(first_open, name, sizeof(name));
             set_cut(t, first_open->off + EL_CHUNK_HEADER_SIZE +
-                    (uint64_t)open_end, "%s was being written when recording "
-                    "stopped", name);
+                    (uint64_t)open_end, "%s was being written when %s", name,
+                    (first_open->flags & EL_CK_CUT) ?
+                    "QEMU ended without the exit callback (written out by "
+                    "the watcher)" :
+                    "recording stopped");
         } else {
             uint64_t off = EL_HEADER_SIZE;
 

@@ -43,3 +43,37 @@ test_linux_boot_smp2_zstd_counts_100_system() {
             || return 1
     done
 }
+
+# QEMU 10.0 (API 4: per-vCPU inline counts) SIGKILLed in the middle of a
+# 2-vCPU boot: the watcher writes out the compressed chunks QEMU held, and
+# the trace reads back whole up to there, marked cut off, both vCPUs in it.
+test_linux_boot_sigkilled_zstd_100_system() {
+    local k=$LINUX_DIR/vmlinuz i=$LINUX_DIR/initramfs.cpio.gz pid n v
+    if [ ! -s "$k" ] || [ ! -s "$i" ]; then
+        echo "SKIP: no Linux kernel in $LINUX_DIR (run scripts/fetch-linux.sh)"
+        return 0
+    fi
+    "$Q10_SYS" -M virt -cpu cortex-a57 -smp 2 -m 512M \
+        -nographic -no-reboot -kernel "$k" -initrd "$i" -append "$LINUX_APPEND" \
+        -plugin "$(ours v4),format=bin,compress=zstd,outfile=$T/t.bin" \
+        </dev/null >"$T/console" 2>&1 &
+    pid=$!
+    sleep 3
+    kill -KILL $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    timeout "$TIMEOUT" flock -s "$T/t.bin" true
+    grep -q "QEMU ended without running the plugin's exit callback" "$T/console" \
+        || fail "the watcher did not say it wrote the end out" || return 1
+    "$B/execlog" info "$T/t.bin" > "$T/info" || fail "execlog info failed" || return 1
+    grep -q '^complete: no (cut off at offset 0x[0-9a-f]*, chunk [0-9]* of vCPU [01] was being written when QEMU ended without the exit callback' "$T/info" \
+        || fail "info: $(grep '^complete' "$T/info")" || return 1
+    "$B/execlog" stats "$T/t.bin" > "$T/stats" 2>"$T/err" || fail "stats failed: $(cat "$T/err")" || return 1
+    n=$(awk -F': ' '$1 == "instructions" { print $2 }' "$T/stats")
+    [ "${n:-0}" -gt 10000000 ] || fail "only ${n:-0} instructions recorded" || return 1
+    for v in 0 1; do
+        grep -q "^vcpu$v.instructions: [1-9]" "$T/stats" || fail "nothing of vCPU $v" || return 1
+    done
+    "$B/execlog" dump --vcpu 1 "$T/t.bin" 2>"$T/err" | tail -n 1 > "$T/last" \
+        || fail "dump failed: $(cat "$T/err")" || return 1
+    grep -q '^1, 0x' "$T/last" || fail "last line of vCPU 1: $(cat "$T/last")"
+}
