@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * execlog info: what a trace's header and chunk index say, without
- * decoding its records.
+ * execlog info: what a trace's header and chunk index say, and whether its
+ * records decode (all of them, unless --quick).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -20,10 +20,52 @@ static const char info_usage[] =
     "chunks, static instructions, tbs, vcpuN.exit (the EXIT record's\n"
     "instructions, loads and stores of vCPU N), and complete: yes, or\n"
     "'no (cut off at offset 0x..., REASON)'.\n"
+    "Unless --quick, every record is decoded first (a progress bar on a\n"
+    "terminal), so that 'complete' also covers damage inside the records.\n"
     "Options:\n"
+    "  -q, --quick  only the header and the chunk index\n"
     "  -h, --help   this text\n"
     "Exits 2 if the trace is damaged; a trace cut off while recording is\n"
-    "not damaged. The records themselves are checked by dump and stats.\n";
+    "not damaged.\n";
+
+/*
+ * Decode every record of every vCPU. False with @err at the first damage
+ * (or when out of memory).
+ */
+static bool check_records(ElTrace *t, ElError *err)
+{
+    const ElTraceSummary *s = el_trace_summary(t);
+    Progress pg;
+    uint64_t base = 0;
+    bool ok = true;
+
+    progress_init(&pg, s->file_size);
+    for (uint32_t v = 0; v < s->n_vcpus && ok; v++) {
+        ElCursor *c;
+        ElExec e;
+        uint64_t n = 0;
+        int r;
+
+        if (!el_trace_has_vcpu(t, v)) {
+            continue;
+        }
+        c = el_cursor_new(t, v, err);
+        if (!c) {
+            ok = false;
+            break;
+        }
+        while ((r = el_cursor_next(c, &e, err)) == 1) {
+            if ((++n & 0xfffff) == 0) {
+                progress_update(&pg, base + el_cursor_progress(c));
+            }
+        }
+        ok = r == 0;
+        base += el_cursor_progress(c);
+        el_cursor_free(c);
+    }
+    progress_end(&pg);
+    return ok;
+}
 
 static void meta_line(ElTrace *t, const char *name, const char *key)
 {
@@ -38,8 +80,11 @@ int cmd_info(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
+        { "quick", no_argument, NULL, 'q' },
         { NULL, 0, NULL, 0 },
     };
+    ElError rec_err = { 0 };
+    bool quick = false, records_ok = true;
     const ElTraceSummary *s;
     const char *file, *mode;
     ElTrace *t;
@@ -48,8 +93,11 @@ int cmd_info(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
         switch (opt) {
+        case 'q':
+            quick = true;
+            break;
         case 'h':
             fputs(info_usage, stdout);
             return EXIT_OK;
@@ -62,6 +110,15 @@ int cmd_info(int argc, char **argv)
         return rc;
     }
     s = el_trace_summary(t);
+    if (!quick) {
+        records_ok = check_records(t, &rec_err);
+        if (!records_ok && (rec_err.code == EL_ERR_IO ||
+                            rec_err.code == EL_ERR_NOMEM)) {
+            rc = cli_trace_error(file, &rec_err);
+            el_trace_close(t);
+            return rc;
+        }
+    }
     for (uint32_t v = 0; v < s->n_vcpus; v++) {
         n_vcpus += el_trace_has_vcpu(t, v);
     }
@@ -92,7 +149,10 @@ int cmd_info(int argc, char **argv)
                    " loads, %" PRIu64 " stores\n", v, i, l, st);
         }
     }
-    if (s->complete) {
+    if (!records_ok) {
+        printf("complete: no (damaged at offset 0x%" PRIx64 ", %s)\n",
+               rec_err.offset, rec_err.msg);
+    } else if (s->complete) {
         printf("complete: yes\n");
     } else {
         printf("complete: no (%s at offset 0x%" PRIx64 ", %s)\n",
@@ -106,7 +166,9 @@ int cmd_info(int argc, char **argv)
         return EXIT_IO;
     }
     rc = EXIT_OK;
-    if (!s->complete && s->state == EL_STATE_COMPLETE) {
+    if (!records_ok) {
+        rc = cli_trace_error(file, &rec_err);
+    } else if (!s->complete && s->state == EL_STATE_COMPLETE) {
         cli_msg("%s: offset 0x%" PRIx64 ": %s", file, s->cut_offset,
                 s->cut_reason);
         rc = EXIT_DAMAGED;

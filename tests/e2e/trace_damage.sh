@@ -393,7 +393,8 @@ test_damage_golden_messages() {
         truncate:*) truncate -s "${edit#truncate:}" "$T/g.bin" ;;
         flip:*) IFS=: read -r _ o m <<< "$edit"; dmg_flip "$T/g.bin" "$o" "$m" ;;
         esac
-        dmg_run "$cmd" "$T/g.bin"
+        # shellcheck disable=SC2086  # COMMAND may carry options
+        dmg_run $cmd "$T/g.bin"
         got=$(sed "s|$T/g.bin|FILE|" "$T/err")
         [ "$dmg_rc" = "$rc" ] && [ "$got" = "$msg" ] && continue
         fail "$src $edit $cmd: exit $dmg_rc, said: $got"
