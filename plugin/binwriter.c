@@ -293,7 +293,7 @@ static ElBinBuf *get_buffer(ElBinVcpu *w)
         if (w->n_bufs < EL_BIN_BUFS) {
             ElBinBuf *b = &w->bufs[w->n_bufs];
 
-            b->data = el_vcpu_alloc(chunk_size);
+            b->data = el_vcpu_alloc_scratch(chunk_size);
             if (!b->data) {
                 return NULL;
             }
@@ -700,7 +700,7 @@ int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
     use_zstd = cfg->zstd;
     sh = el_vcpu_alloc(sizeof(*sh));
     if (use_zstd && sh) {
-        sh->zout = el_vcpu_alloc(EL_CHUNK_HEADER_SIZE +
+        sh->zout = el_vcpu_alloc_scratch(EL_CHUNK_HEADER_SIZE +
                                  ZSTD_compressBound(chunk_size) +
                                  EL_CHUNK_ALIGN);
         zctx = ZSTD_createCCtx();

@@ -31,7 +31,9 @@ typedef struct Shared {
 } Shared;
 
 static uint8_t *shared;
-static uint64_t shared_used;            /* atomic */
+static uint64_t shared_used;            /* atomic: allocated from the bottom */
+static uint64_t scratch_low;            /* scratch: allocated from the top */
+static pthread_mutex_t alloc_lock = PTHREAD_MUTEX_INITIALIZER;
 
 bool el_vcpu_share(void)
 {
@@ -43,20 +45,46 @@ bool el_vcpu_share(void)
     }
     shared = m;
     shared_used = (sizeof(Shared) + 63) & ~(uint64_t)63;
+    scratch_low = SHARED_RESERVE;
     return true;
+}
+
+/* @n bytes of the shared mapping, from the bottom or the top, or NULL. */
+static void *shared_take(size_t n, bool scratch)
+{
+    uint64_t size = (n + 63) & ~(uint64_t)63;
+    void *p = NULL;
+
+    if (!shared) {
+        return NULL;
+    }
+    pthread_mutex_lock(&alloc_lock);
+    if (scratch_low - shared_used >= size) {
+        if (scratch) {
+            scratch_low -= size;
+            p = shared + scratch_low;
+        } else {
+            p = shared + shared_used;
+            __atomic_store_n(&shared_used, shared_used + size,
+                             __ATOMIC_RELEASE);
+        }
+    }
+    pthread_mutex_unlock(&alloc_lock);
+    return p;           /* fresh pages of the mapping are zero */
 }
 
 void *el_vcpu_alloc(size_t n)
 {
-    if (shared) {
-        uint64_t size = (n + 63) & ~(uint64_t)63;
-        uint64_t at = __atomic_fetch_add(&shared_used, size, __ATOMIC_RELAXED);
+    void *p = shared_take(n, false);
 
-        if (at + size <= SHARED_RESERVE) {
-            return shared + at;     /* fresh pages of the mapping are zero */
-        }
-    }
-    return calloc(1, n);
+    return p ? p : calloc(1, n);
+}
+
+void *el_vcpu_alloc_scratch(size_t n)
+{
+    void *p = shared_take(n, true);
+
+    return p ? p : calloc(1, n);
 }
 
 static bool is_shared(const void *p)
@@ -71,7 +99,8 @@ void el_vcpu_unshare(void)
 
     /*
      * In a forked child: give it a private copy of the same addresses, so
-     * that it no longer writes into its parent's buffers.
+     * that it no longer writes into its parent's buffers. Scratch memory
+     * (at the top) is not copied: the child gets zero pages there.
      */
     uint64_t used = __atomic_load_n(&shared_used, __ATOMIC_RELAXED);
     void *copy;
@@ -80,6 +109,8 @@ void el_vcpu_unshare(void)
         return;
     }
     done = true;
+    pthread_mutex_init(&alloc_lock, NULL);  /* a thread of the parent's may
+                                               have held it */
     used = used < SHARED_RESERVE ? used : SHARED_RESERVE;
     copy = mmap(NULL, SHARED_RESERVE, PROT_READ | PROT_WRITE,
                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

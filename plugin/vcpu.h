@@ -78,6 +78,12 @@ bool el_vcpu_share(void);
  */
 void *el_vcpu_alloc(size_t n);
 
+/*
+ * The same, for memory a forked child never uses (format=bin's chunk
+ * buffers): el_vcpu_unshare() does not copy it.
+ */
+void *el_vcpu_alloc_scratch(size_t n);
+
 /* In a forked child: make that memory private again (same addresses).
  * Idempotent. */
 void el_vcpu_unshare(void);
