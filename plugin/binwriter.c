@@ -767,7 +767,8 @@ static void close_vcpu(ElBinVcpu *w)
     uint8_t *p;
     size_t n = 1;
 
-    w->insns += el_get_u16(w->count);
+    w->insns += w->open_count;
+    w->open_count = 0;
     w->count = w->dummy;
     el_put_u16(w->dummy, 0);
     if (el_bin_room(w, 1 + 3 * EL_VARINT_MAX)) {

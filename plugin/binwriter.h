@@ -47,6 +47,8 @@ typedef struct ElBinVcpu {
     uint8_t *pos;           /* next record goes here */
     uint8_t *end;           /* end of the current chunk's payload */
     uint8_t *count;         /* u16 count field of the open BLOCK */
+    uint32_t open_count;    /* the count as known so far: the record's
+                               field is only stored to, never read back */
     uint32_t last_tb;
     bool open_counted;      /* the open block's count is counted inline */
     uint64_t live;          /* API 1, one vCPU: what the inline ops count */
@@ -152,7 +154,8 @@ static inline void el_bin_publish(uint8_t *p, uint8_t kind)
  */
 static inline void el_bin_settle(ElBinVcpu *w, uint64_t started)
 {
-    if (started > el_get_u16(w->count)) {
+    if (started > w->open_count) {
+        w->open_count = (uint32_t)started;
         el_put_u16(w->count, (uint16_t)started);
     }
 }
@@ -169,7 +172,8 @@ static inline void el_bin_block(ElBinVcpu *w, uint32_t tb, uint64_t started,
     size_t n;
 
     el_bin_settle(w, started);
-    w->insns += el_get_u16(w->count);
+    w->insns += w->open_count;
+    w->open_count = 0;
     w->open_counted = counted;
     if (__builtin_expect(w->prev != NULL || w->hold != NULL, 0)) {
         el_bin_finish_prev(w);
@@ -181,8 +185,7 @@ static inline void el_bin_block(ElBinVcpu *w, uint32_t tb, uint64_t started,
     }
     p = w->pos;
     n = 1 + el_put_varint(p + 1, el_zigzag((int64_t)tb - (int64_t)w->last_tb));
-    p[n] = 0;
-    p[n + 1] = 0;
+    el_put_u16(p + n, 0);
     w->count = p + n;
     el_bin_publish(p, EL_REC_BLOCK);
     w->pos = p + n + 2;
@@ -192,6 +195,7 @@ static inline void el_bin_block(ElBinVcpu *w, uint32_t tb, uint64_t started,
 /* Instruction @index (0-based) of the current block starts. */
 static inline void el_bin_insn(ElBinVcpu *w, uint32_t index)
 {
+    w->open_count = index + 1;
     el_put_u16(w->count, (uint16_t)(index + 1));
 }
 
@@ -206,7 +210,8 @@ static inline void el_bin_mem(ElBinVcpu *w, uint32_t index, uint8_t info,
         return;
     }
     /* the instruction started: the count says so even before it settles */
-    if (index >= el_get_u16(w->count)) {
+    if (index >= w->open_count) {
+        w->open_count = index + 1;
         el_put_u16(w->count, (uint16_t)(index + 1));
     }
     p = w->pos;

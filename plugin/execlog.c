@@ -192,7 +192,7 @@ static inline uint32_t bin_mem_index(ElBinVcpu *w, unsigned int vcpu_index,
     if (__builtin_expect((uint32_t)(udata >> 16) != w->last_tb, 0)) {
         uint64_t started = w->open_counted ?
                            el_progress_read(vcpu_index, &w->live, false) :
-                           el_get_u16(w->count);
+                           w->open_count;
 
         return started ? (uint32_t)started - 1u : 0;
     }
