@@ -551,6 +551,13 @@ static void plugin_exit(qemu_plugin_id_t id, void *p)
     el_watch_clean_exit();
 }
 
+static void watcher_missing(void)
+{
+    fprintf(stderr, "execlog: cannot start the watcher process; if QEMU "
+            "ends without the plugin's exit callback, what it holds in "
+            "memory then is lost\n");
+}
+
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
                                            const qemu_info_t *info,
                                            int argc, char **argv)
@@ -585,8 +592,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             el_options_free(&opts);
             return -1;
         }
-        if (shared) {
-            el_watch_start(el_bin_fd(), watcher_write_bin);
+        if (!shared || el_watch_start(el_bin_fd(), watcher_write_bin) != 0) {
+            watcher_missing();
         }
         el_bin_start_writer();
         el_progress_init();
@@ -611,8 +618,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
     {
         int out_fd = opts.outfile ? el_sink_fd() : el_watch_find_qemu_log();
 
-        if (out_fd >= 0 && el_vcpu_share()) {
-            el_watch_start(out_fd, watcher_write_all);
+        if (out_fd >= 0 && (!el_vcpu_share() ||
+                            el_watch_start(out_fd, watcher_write_all) != 0)) {
+            watcher_missing();
         }
     }
 
