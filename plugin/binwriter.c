@@ -720,14 +720,14 @@ int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
      * Held while the file is written, by QEMU and then by the watcher (the
      * same open file): readers can tell a trace still being written.
      */
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        snprintf(err, errlen, "outfile '%s': %s", cfg->path,
-                 errno == EWOULDBLOCK ? "another QEMU is recording into it"
-                                      : strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+        snprintf(err, errlen, "outfile '%s': another QEMU is recording into "
+                 "it", cfg->path);
         close(fd);
         fd = -1;
         return -1;
     }
+    /* (a file system without locks: recorded all the same, unlocked) */
     if (ftruncate(fd, 0) != 0 || ftruncate(fd, EL_HEADER_SIZE) != 0 ||
         (header = mmap(NULL, EL_HEADER_SIZE, PROT_READ | PROT_WRITE,
                        MAP_SHARED, fd, 0)) == MAP_FAILED) {
