@@ -322,14 +322,18 @@ static bool count_in(const ElBinVcpu *w, const ElBinBuf *b)
     return w->count >= b->data && w->count < b->data + chunk_size;
 }
 
-/* The static records' chunks: mapped from the file, so never lost. */
-static bool static_start_chunk(ElBinVcpu *w)
+/* The size of the records in @w's current chunk goes into its header. */
+static void note_used(ElBinVcpu *w)
 {
-    uint64_t off;
-    uint8_t *c;
+    el_put_u32(w->cur->data + EL_CK_USED,
+               (uint32_t)(w->pos - w->cur->data - EL_CHUNK_HEADER_SIZE));
+}
 
+/* The static chunk, if any: sealed, unmapped. */
+static void close_static(void)
+{
     if (static_chunk) {
-        uint32_t used = (uint32_t)(w->pos - static_chunk -
+        uint32_t used = (uint32_t)(static_w.pos - static_chunk -
                                    EL_CHUNK_HEADER_SIZE);
 
         el_put_u32(static_chunk + EL_CK_RAW, used);
@@ -337,8 +341,17 @@ static bool static_start_chunk(ElBinVcpu *w)
         el_put_u16(static_chunk + EL_CK_FLAGS, EL_CK_SEALED);
         munmap(static_chunk, chunk_size);
         static_chunk = NULL;
-        w->pos = w->end = NULL;
     }
+    static_w.pos = static_w.end = NULL;
+}
+
+/* The static records' chunks: mapped from the file, so never lost. */
+static bool static_start_chunk(ElBinVcpu *w)
+{
+    uint64_t off;
+    uint8_t *c;
+
+    close_static();
     if (!claim(chunk_size, &off)) {
         return false;
     }
@@ -380,8 +393,7 @@ static bool start_chunk(ElBinVcpu *w)
         w->prev = NULL;
     }
     if (w->cur) {
-        el_put_u32(w->cur->data + EL_CK_USED,
-                   (uint32_t)(w->pos - w->cur->data - EL_CHUNK_HEADER_SIZE));
+        note_used(w);
         w->prev = w->cur;
         w->cur = NULL;
         w->pos = w->end = NULL;
@@ -781,28 +793,11 @@ static void close_vcpu(ElBinVcpu *w)
     }
     el_bin_finish_prev(w);
     if (w->cur) {
-        el_put_u32(w->cur->data + EL_CK_USED,
-                   (uint32_t)(w->pos - w->cur->data - EL_CHUNK_HEADER_SIZE));
+        note_used(w);
         finish_chunk(w->cur);
         w->cur = NULL;
         w->pos = w->end = NULL;
     }
-}
-
-/* The static chunk: sealed, unmapped. */
-static void close_static(void)
-{
-    if (static_chunk) {
-        uint32_t used = (uint32_t)(static_w.pos - static_chunk -
-                                   EL_CHUNK_HEADER_SIZE);
-
-        el_put_u32(static_chunk + EL_CK_RAW, used);
-        el_put_u32(static_chunk + EL_CK_USED, used);
-        el_put_u16(static_chunk + EL_CK_FLAGS, EL_CK_SEALED);
-        munmap(static_chunk, chunk_size);
-        static_chunk = NULL;
-    }
-    static_w.pos = static_w.end = NULL;
 }
 
 void el_bin_close(ElBinVcpu **vcpus, uint32_t n)
@@ -867,8 +862,7 @@ static void salvage_vcpu(ElBinVcpu *w)
             return;
         }
         if (b == w->cur) {
-            el_put_u32(b->data + EL_CK_USED,
-                       (uint32_t)(w->pos - b->data - EL_CHUNK_HEADER_SIZE));
+            note_used(w);
         }
         if (b->state == EL_BUF_PLACED) {
             /* the writer was writing it: the same bytes, the same place */

@@ -61,7 +61,7 @@ test_linux_boot_sigkilled_zstd_100_system() {
     sleep 3
     kill -KILL $pid 2>/dev/null
     wait $pid 2>/dev/null
-    timeout "$TIMEOUT" flock -s "$T/t.bin" true
+    settled "$T/t.bin"      # (tests/e2e/bin.sh)
     grep -q "QEMU ended without running the plugin's exit callback" "$T/console" \
         || fail "the watcher did not say it wrote the end out" || return 1
     "$B/execlog" info "$T/t.bin" > "$T/info" || fail "execlog info failed" || return 1
