@@ -14,13 +14,13 @@
 
 #include <zstd.h>
 
-#include "vcpu.h"
+#include "shm.h"
 
 #define DEFAULT_CHUNK_SIZE (1u << 20)
 #define MAX_DEVICES 1024
 
 /*
- * What the watcher must see as well: in shared memory (el_vcpu_alloc()),
+ * What the watcher must see as well: in shared memory (el_shm_alloc()),
  * allocated before the watcher is forked.
  */
 typedef struct Shared {
@@ -42,6 +42,7 @@ static ElBinVcpu static_w;      /* writer of the static chunks */
 static uint8_t *static_chunk;   /* its chunk, mapped from the file */
 static pid_t owner;             /* the process that records */
 static void *zctx;              /* zstd context of whoever writes chunks */
+static bool watched;            /* sh is in memory the watcher shares */
 
 /* The writer thread's queue of full chunks (taken once per chunk). */
 static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -280,6 +281,17 @@ static void finish_chunk(ElBinBuf *b)
     pthread_mutex_unlock(&q_lock);
 }
 
+/*
+ * Memory the watcher shares if there is room (shm.h), else the heap: the
+ * watcher then does not follow it (salvage_vcpu, el_bin_vcpu_new).
+ */
+static void *bin_alloc(size_t n, bool scratch)
+{
+    void *p = scratch ? el_shm_alloc_scratch(n) : el_shm_alloc(n);
+
+    return p ? p : calloc(1, n);
+}
+
 /* A free buffer of @w's: reused, new, or the next the writer frees. */
 static ElBinBuf *get_buffer(ElBinVcpu *w)
 {
@@ -293,7 +305,7 @@ static ElBinBuf *get_buffer(ElBinVcpu *w)
         if (w->n_bufs < EL_BIN_BUFS) {
             ElBinBuf *b = &w->bufs[w->n_bufs];
 
-            b->data = el_vcpu_alloc_scratch(chunk_size);
+            b->data = bin_alloc(chunk_size, true);
             if (!b->data) {
                 return NULL;
             }
@@ -438,7 +450,7 @@ void el_bin_finish_prev(ElBinVcpu *w)
 
 ElBinVcpu *el_bin_vcpu_new(uint32_t vcpu)
 {
-    ElBinVcpu *w = el_vcpu_alloc(sizeof(*w));
+    ElBinVcpu *w = bin_alloc(sizeof(*w), false);
 
     if (!w) {
         return NULL;
@@ -450,8 +462,20 @@ ElBinVcpu *el_bin_vcpu_new(uint32_t vcpu)
         w->pos++;
     }
     pthread_mutex_lock(&static_lock);
-    w->next = sh->writers;
-    __atomic_store_n(&sh->writers, w, __ATOMIC_RELEASE);
+    if (el_shm_contains(w) && el_shm_contains(sh)) {
+        w->next = sh->writers;      /* the watcher follows only these */
+        __atomic_store_n(&sh->writers, w, __ATOMIC_RELEASE);
+    } else if (watched) {
+        static bool warned;
+
+        if (!warned) {
+            warned = true;
+            fprintf(stderr, "execlog: vCPU %u: no room in the memory "
+                    "shared with the watcher; if QEMU ends without the "
+                    "plugin's exit callback, its last chunks are lost\n",
+                    vcpu);
+        }
+    }
     pthread_mutex_unlock(&static_lock);
     return w;
 }
@@ -669,7 +693,7 @@ static void detach(ElBinVcpu *w)
 
 static void after_fork_in_child(void)
 {
-    el_vcpu_unshare();      /* from now on, sh and the writers are ours */
+    /* shm.c made sh and the writers ours already */
     if (sh) {
         __atomic_store_n(&sh->stopped, 1, __ATOMIC_RELEASE);
         for (ElBinVcpu *w = sh->writers; w; w = w->next) {
@@ -710,11 +734,12 @@ int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
     }
     chunk_size = cfg->chunk_size ? cfg->chunk_size : DEFAULT_CHUNK_SIZE;
     use_zstd = cfg->zstd;
-    sh = el_vcpu_alloc(sizeof(*sh));
+    sh = bin_alloc(sizeof(*sh), false);
+    watched = el_shm_contains(sh);
     if (use_zstd && sh) {
-        sh->zout = el_vcpu_alloc_scratch(EL_CHUNK_HEADER_SIZE +
-                                 ZSTD_compressBound(chunk_size) +
-                                 EL_CHUNK_ALIGN);
+        sh->zout = bin_alloc(EL_CHUNK_HEADER_SIZE +
+                             ZSTD_compressBound(chunk_size) +
+                             EL_CHUNK_ALIGN, true);
         zctx = ZSTD_createCCtx();
     }
     if (!sh || (use_zstd && (!sh->zout || !zctx))) {
@@ -860,6 +885,12 @@ static void salvage_vcpu(ElBinVcpu *w)
         }
         if (!b) {
             return;
+        }
+        if (!el_shm_contains(b->data) ||
+            (b->state == EL_BUF_PLACED && use_zstd &&
+             !el_shm_contains(sh->zout))) {
+            b->state = EL_BUF_FREE;     /* not ours to read: skipped */
+            continue;
         }
         if (b == w->cur) {
             note_used(w);

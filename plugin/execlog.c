@@ -24,6 +24,7 @@
 #include "options.h"
 #include "regs.h"
 #include "serial.h"
+#include "shm.h"
 #include "sink.h"
 #include "execlog/textfmt.h"
 #include "vcpu.h"
@@ -597,7 +598,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             .meta = meta ? meta : "",
         };
         /* chunks in memory the watcher shares, written by a thread */
-        bool shared = el_vcpu_share();
+        bool shared = el_shm_init();
         int r;
 
         system_one_vcpu = info->system_emulation &&
@@ -640,7 +641,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
     {
         int out_fd = opts.outfile ? el_sink_fd() : el_watch_find_qemu_log();
 
-        if (out_fd >= 0 && (!el_vcpu_share() ||
+        if (out_fd >= 0 && (!el_shm_init() || !el_vcpu_share() ||
                             el_watch_start(out_fd, watcher_write_all) != 0)) {
             watcher_missing();
         }

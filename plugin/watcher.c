@@ -17,20 +17,36 @@
 #include <unistd.h>
 
 #include "sink.h"
-#include "vcpu.h"
 
 static int pipe_w = -1;         /* QEMU's end: its closing wakes the watcher */
 static volatile int *clean;     /* shared: set before a clean close */
 
 static void after_fork_in_child(void)
 {
-    /* A guest's fork: the child neither keeps the watcher waiting nor
-     * writes into its parent's buffers. */
+    /* A guest's fork: the child does not keep the watcher waiting (shm.c
+     * gave it its own copy of the buffers). */
     if (pipe_w >= 0) {
         close(pipe_w);
         pipe_w = -1;
     }
-    el_vcpu_unshare();
+}
+
+/* Close every descriptor from @first on (close_range where the kernel has
+ * it, else one by one up to the limit). */
+static void close_from(int first)
+{
+    long max;
+
+    if (close_range((unsigned)first, ~0u, 0) == 0) {
+        return;
+    }
+    max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 1 << 20) {
+        max = 1 << 20;
+    }
+    for (long fd = first; fd < max; fd++) {
+        close((int)fd);
+    }
 }
 
 static void watch(int rd, int out_fd, void (*write_out)(int fd))
@@ -65,7 +81,12 @@ int el_watch_start(int out_fd, void (*write_out)(int fd))
     if (pipe2(p, O_CLOEXEC) != 0) {
         return -1;
     }
-    pid = fork();
+    /*
+     * _Fork: without the pthread_atfork handlers, which are for a guest's
+     * fork (shm.c would give the watcher a private copy of the memory it
+     * must share).
+     */
+    pid = _Fork();
     if (pid < 0) {
         close(p[0]);
         close(p[1]);
@@ -76,7 +97,7 @@ int el_watch_start(int out_fd, void (*write_out)(int fd))
          * wait() would see it). */
         sigset_t all;
 
-        if (fork() != 0) {
+        if (_Fork() != 0) {
             _exit(0);
         }
         setsid();
@@ -95,7 +116,7 @@ int el_watch_start(int out_fd, void (*write_out)(int fd))
         if (rd < 0 || wr < 0 || dup2(rd, 3) < 0 || dup2(wr, 4) < 0) {
             _exit(1);
         }
-        close_range(5, ~0u, 0);
+        close_from(5);
         /* not the guest's stdin or stdout: a reader of QEMU's output must
          * see its end when QEMU ends */
         int null = open("/dev/null", O_RDWR);
