@@ -55,8 +55,9 @@ static void before_fork(void)
     }
     used = bottom_of(__atomic_load_n(&((Header *)base)->bounds,
                                      __ATOMIC_ACQUIRE));
+    /* shared, so that the child's own watcher can share it too */
     snapshot = mmap(NULL, RESERVE, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (snapshot == MAP_FAILED) {
         snapshot = NULL;
         return;
@@ -85,7 +86,7 @@ static void after_fork_in_child(void)
         uint64_t used = bottom_of(((Header *)base)->bounds);
 
         snapshot = mmap(NULL, RESERVE, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                        MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (snapshot == MAP_FAILED) {
             snapshot = NULL;
         } else {

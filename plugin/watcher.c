@@ -20,15 +20,36 @@
 
 static int pipe_w = -1;         /* QEMU's end: its closing wakes the watcher */
 static volatile int *clean;     /* shared: set before a clean close */
+static int watched_fd = -1;     /* what the watcher writes to */
+static void (*watched_write)(int fd);
 
+static int spawn(int out_fd, void (*write_out)(int fd));
+
+/*
+ * A guest's fork (user mode) forked QEMU: the child neither keeps its
+ * parent's watcher waiting nor goes without one. shm.c gave it a copy of
+ * the buffers that a new watcher can share; a format's own fork handler,
+ * which runs first, may have pointed it at another file (el_watch_retarget).
+ */
 static void after_fork_in_child(void)
 {
-    /* A guest's fork: the child does not keep the watcher waiting (shm.c
-     * gave it its own copy of the buffers). */
-    if (pipe_w >= 0) {
-        close(pipe_w);
-        pipe_w = -1;
+    if (pipe_w < 0) {
+        return;
     }
+    close(pipe_w);
+    pipe_w = -1;
+    if (watched_fd >= 0 && spawn(watched_fd, watched_write) != 0) {
+        static const char msg[] = "execlog: guest forked: no watcher for "
+            "the child; if it ends without the plugin's exit callback, what "
+            "it holds then is lost\n";
+
+        (void)!write(2, msg, sizeof(msg) - 1);
+    }
+}
+
+void el_watch_retarget(int out_fd)
+{
+    watched_fd = out_fd;
 }
 
 /* Close every descriptor from @first on (close_range where the kernel has
@@ -68,6 +89,18 @@ static void watch(int rd, int out_fd, void (*write_out)(int fd))
 }
 
 int el_watch_start(int out_fd, void (*write_out)(int fd))
+{
+    if (spawn(out_fd, write_out) != 0) {
+        return -1;
+    }
+    watched_fd = out_fd;
+    watched_write = write_out;
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+    return 0;
+}
+
+/* Fork the watcher (twice); on success pipe_w is QEMU's end of its pipe. */
+static int spawn(int out_fd, void (*write_out)(int fd))
 {
     int p[2];
     pid_t pid;
@@ -133,7 +166,6 @@ int el_watch_start(int out_fd, void (*write_out)(int fd))
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
     }
     pipe_w = p[1];
-    pthread_atfork(NULL, NULL, after_fork_in_child);
     return 0;
 }
 
