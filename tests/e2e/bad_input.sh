@@ -61,9 +61,15 @@ KNOWN="(known: ifilter, afilter, reg, rdisas, outfile, format, compress)"
 NEEDS_V4="needs QEMU >= 9.2 (this build is for plugin API 1; use libexeclog-v4.so with QEMU 9.2+)"
 
 test_bad_unknown_option() { refused v1 foo=1 "unknown option 'foo=1' $KNOWN"; }
-test_bad_unknown_option_system() { refused v4 foo=1 "unknown option 'foo=1' $KNOWN"; }
+test_bad_unknown_option_system() {
+    refused v4 foo=1 \
+        "unknown option 'foo=1' $KNOWN"
+}
 test_bad_no_key() { refused v1 =0x10 "unknown option '=0x10' $KNOWN"; }
-test_bad_key_case() { refused v4 FORMAT=bin "unknown option 'FORMAT=bin' $KNOWN"; }
+test_bad_key_case() {
+    refused v4 FORMAT=bin \
+        "unknown option 'FORMAT=bin' $KNOWN"
+}
 test_bad_random_bytes() {
     refused v1 $'\x01\x02\xfe=\x7f\x1b[0m' \
         "unknown option '\\x01\\x02\\xfe=\\x7f\\x1b[0m' $KNOWN"
@@ -72,10 +78,12 @@ test_bad_afilter_not_hex() {
     refused v1 afilter=zz "afilter 'zz' is not a hexadecimal address"
 }
 test_bad_afilter_no_digits() {
-    refused v1 afilter=0x "afilter '0x' is not a hexadecimal address (no digits)"
+    refused v1 afilter=0x \
+        "afilter '0x' is not a hexadecimal address (no digits)"
 }
 test_bad_afilter_negative() {
-    refused v4 afilter=-1 "afilter '-1' is not a hexadecimal address (no sign allowed)"
+    refused v4 afilter=-1 \
+        "afilter '-1' is not a hexadecimal address (no sign allowed)"
 }
 test_bad_afilter_overflow() {
     refused v1 afilter=0x1ffffffffffffffff \
@@ -113,8 +121,14 @@ test_bad_afilter_env() {
         "afilter '0x' is not a hexadecimal address (no digits)"
 }
 # (QEMU hands over "afilter=" as it is)
-test_bad_missing_value() { refused v1 afilter= "option 'afilter' needs a value (afilter=...)"; }
-test_bad_ifilter_empty() { refused v4 ifilter= "option 'ifilter' needs a value (ifilter=...)"; }
+test_bad_missing_value() {
+    refused v1 afilter= \
+        "option 'afilter' needs a value (afilter=...)"
+}
+test_bad_ifilter_empty() {
+    refused v4 ifilter= \
+        "option 'ifilter' needs a value (ifilter=...)"
+}
 test_bad_ifilter_newline() {
     refused v1 $'ifilter=ld\nr' \
         "ifilter 'ld\\x0ar' has a control character (0x0a at offset 2)"
@@ -136,7 +150,8 @@ test_bad_reg_glob() {
         "reg '[xw]0' cannot match a register name (byte 0x5b at offset 0: names are letters, digits and '_', wildcards '*' and '?')"
 }
 test_bad_reg_twice() {
-    refused v4 reg=x1,reg=x1 "reg 'x1' given twice (its registers would be printed twice)"
+    refused v4 reg=x1,reg=x1 \
+        "reg 'x1' given twice (its registers would be printed twice)"
 }
 test_bad_rdisas_value() {
     refused v4 reg=x1,rdisas=maybe "rdisas 'maybe' is not a boolean (on or off)"
@@ -154,12 +169,17 @@ test_bad_outfile_twice() {
         "option 'outfile' given twice ('$T/a', then '$T/b'); it takes one value"
     [ ! -e "$T/a" ] && [ ! -e "$T/b" ] || fail "a file was created"
 }
-test_bad_outfile_empty() { refused v4 outfile= "option 'outfile' needs a value (outfile=...)"; }
+test_bad_outfile_empty() {
+    refused v4 outfile= \
+        "option 'outfile' needs a value (outfile=...)"
+}
 test_bad_outfile_unwritable() {
-    refused_start v1 outfile=/nonexistent/dir/x.log "outfile '/nonexistent/dir/x.log': cannot open"
+    refused_start v1 outfile=/nonexistent/dir/x.log \
+        "outfile '/nonexistent/dir/x.log': cannot open"
 }
 test_bad_outfile_unwritable_system() {
-    refused_start v4 outfile=/nonexistent/x.log "outfile '/nonexistent/x.log': cannot open"
+    refused_start v4 outfile=/nonexistent/x.log \
+        "outfile '/nonexistent/x.log': cannot open"
 }
 test_bad_outfile_directory() {
     refused_start v1 "outfile=$T" "outfile '$T': cannot open: Is a directory"
@@ -167,14 +187,21 @@ test_bad_outfile_directory() {
 test_bad_outfile_directory_bin() {
     refused_start v4 "format=bin,outfile=$T/" "outfile '$T/': "
 }
-test_bad_format_case() { refused v1 format=BIN "format 'BIN' is unknown (text or bin)"; }
+test_bad_format_case() {
+    refused v1 format=BIN \
+        "format 'BIN' is unknown (text or bin)"
+}
 test_bad_format_twice() {
     refused v4 "format=bin,outfile=$T/t.bin,format=text" \
         "option 'format' given twice ('bin', then 'text'); it takes one value"
 }
-test_bad_bin_without_outfile() { refused v1 format=bin "format=bin needs outfile=PATH"; }
+test_bad_bin_without_outfile() {
+    refused v1 format=bin \
+        "format=bin needs outfile=PATH"
+}
 test_bad_compress_unknown() {
-    refused v1 "format=bin,outfile=$T/t.bin,compress=lz4" "compress 'lz4' is unknown (zstd or none)"
+    refused v1 "format=bin,outfile=$T/t.bin,compress=lz4" \
+        "compress 'lz4' is unknown (zstd or none)"
 }
 test_bad_compress_twice() {
     refused v1 "format=bin,outfile=$T/t.bin,compress=zstd,compress=none" \

@@ -51,7 +51,8 @@ static const Case cases[] = {
     { BOTH, { "afilter=0x000000000000000000001" }, "ok afilter=0x1" },
     { BOTH, { "afilter=0x@63:01" }, "ok afilter=0x1" },
     { BOTH, { "afilter=10", "afilter=10" }, "ok afilter=0x10 afilter=0x10" },
-    { BOTH, { "ifilter=ldr ", "ifilter=ldr " }, "ok ifilter=ldr  ifilter=ldr " },
+    { BOTH, { "ifilter=ldr ", "ifilter=ldr " },
+      "ok ifilter=ldr  ifilter=ldr " },
     /* "-plugin lib,ifilter" reaches us as ifilter=on: a prefix like any */
     { BOTH, { "ifilter=on" }, "ok ifilter=on" },
     /* "ifilter=add x0,, x0" on QEMU's command line */
@@ -60,7 +61,8 @@ static const Case cases[] = {
       "ok ifilter=b.ne #0x10 ; [x]=y" },
     { BOTH, { "ifilter=@256:a" }, "ok ifilter=@256:a" },
     { BOTH, { "outfile=/tmp/x.log" }, "ok outfile=/tmp/x.log" },
-    { BOTH, { "outfile=/tmp/tr\xc3\xa4" "ce" }, "ok outfile=/tmp/tr\xc3\xa4" "ce" },
+    { BOTH, { "outfile=/tmp/tr\xc3\xa4" "ce" },
+      "ok outfile=/tmp/tr\xc3\xa4" "ce" },
     { BOTH, { "outfile=/tmp/\xff" }, "ok outfile=/tmp/\xff" },
     { BOTH, { "outfile=/tmp/a=b" }, "ok outfile=/tmp/a=b" },
     { BOTH, { "outfile=/@4094:a" }, "ok outfile=/@4094:a" },
@@ -218,7 +220,8 @@ static const Case cases[] = {
     /* ---- rdisas ---- */
     { 4, { "reg=x1", "rdisas=maybe" },
       "rdisas 'maybe' is not a boolean (on or off)" },
-    { 4, { "reg=x1", "rdisas=ON" }, "rdisas 'ON' is not a boolean (on or off)" },
+    { 4, { "reg=x1", "rdisas=ON" },
+      "rdisas 'ON' is not a boolean (on or off)" },
     { 4, { "reg=x1", "rdisas=1" }, "rdisas '1' is not a boolean (on or off)" },
     { 4, { "reg=x1", "rdisas=on " },
       "rdisas 'on ' is not a boolean (on or off)" },
