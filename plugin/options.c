@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The plugin's options: one table of keys, each checked the same way
+ * (API, value present, given twice, length, control bytes), then by its own
+ * parser; then the checks that need several options. Every refusal is one
+ * printable line: values are shown escaped and cut to SHOW_MAX bytes.
+ */
 #include "options.h"
 
 #include <stdarg.h>
@@ -8,32 +14,92 @@
 
 #define KNOWN_KEYS "ifilter, afilter, reg, rdisas, outfile, format, compress"
 
-static int fail(ElOptions *o, char *err, size_t errlen, const char *fmt, ...)
+/* How many bytes of a value a message shows. */
+#define SHOW_MAX 40
+/* Room for SHOW_MAX bytes each escaped as \xNN, "..." and the NUL. */
+#define SHOW_BUF (SHOW_MAX * 4 + 4)
+
+/* Longest ifilter/reg: disassembly and register names are far shorter. */
+#define MAX_PATTERN 256
+/* Longest outfile: Linux's PATH_MAX, NUL included. */
+#define MAX_PATH 4095
+/* Longest afilter: "0x" and 64 hexadecimal digits. */
+#define MAX_HEX 66
+
+typedef struct Parser {
+    ElOptions *o;
+    char *err;
+    size_t errlen;
+} Parser;
+
+typedef struct KeyDesc KeyDesc;
+struct KeyDesc {
+    const char *name;
+    bool repeatable;
+    int min_api;            /* the plugin API the option needs */
+    size_t max_len;
+    /* Returns 0, or -1 with the message written by fail(). */
+    int (*parse)(Parser *p, const KeyDesc *k, const char *val);
+};
+
+static int fail(Parser *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int fail(Parser *p, const char *fmt, ...)
 {
     va_list ap;
 
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    el_options_free(o);
+    if (p->errlen > 0) {
+        va_start(ap, fmt);
+        vsnprintf(p->err, p->errlen, fmt, ap);
+        va_end(ap);
+    }
     return -1;
+}
+
+/*
+ * @s as a message shows it: printable ASCII as is, any other byte as \xNN,
+ * at most SHOW_MAX bytes of @s and then "...".
+ */
+static const char *show(const char *s, char buf[SHOW_BUF])
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0, i;
+
+    for (i = 0; s[i] && i < SHOW_MAX; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c >= 0x20 && c < 0x7f) {
+            buf[n++] = (char)c;
+        } else {
+            buf[n++] = '\\';
+            buf[n++] = 'x';
+            buf[n++] = hex[c >> 4];
+            buf[n++] = hex[c & 15];
+        }
+    }
+    if (s[i]) {
+        memcpy(buf + n, "...", 3);
+        n += 3;
+    }
+    buf[n] = '\0';
+    return buf;
 }
 
 static bool push_str(char ***arr, size_t *n, const char *s)
 {
     char **grown = realloc(*arr, (*n + 1) * sizeof(**arr));
-    char *copy = strdup(s);
+    char *copy;
 
-    if (!grown || !copy) {
-        free(copy);
-        if (grown) {
-            *arr = grown;
-        }
+    if (!grown) {
         return false;
     }
-    grown[*n] = copy;
     *arr = grown;
-    (*n)++;
+    copy = strdup(s);
+    if (!copy) {
+        return false;
+    }
+    grown[(*n)++] = copy;
     return true;
 }
 
@@ -44,18 +110,18 @@ static bool push_u64(uint64_t **arr, size_t *n, uint64_t v)
     if (!grown) {
         return false;
     }
-    grown[*n] = v;
     *arr = grown;
-    (*n)++;
+    grown[(*n)++] = v;
     return true;
 }
 
+/* The same words as QEMU's qemu_plugin_bool_parse(), lower case only. */
 bool el_parse_bool(const char *s, bool *out)
 {
-    static const char *const yes[] = { "on", "true", "yes" };
-    static const char *const no[] = { "off", "false", "no" };
+    static const char *const yes[] = { "on", "yes", "true", "y" };
+    static const char *const no[] = { "off", "no", "false", "n" };
 
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
         if (strcmp(s, yes[i]) == 0) {
             *out = true;
             return true;
@@ -68,35 +134,63 @@ bool el_parse_bool(const char *s, bool *out)
     return false;
 }
 
-bool el_parse_hex(const char *s, uint64_t *out)
+typedef enum HexResult {
+    HEX_OK,
+    HEX_NO_DIGITS,          /* "" or "0x" */
+    HEX_BAD_CHAR,           /* at *bad */
+    HEX_OVERFLOW,
+} HexResult;
+
+static int hex_digit(char c)
 {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+static HexResult parse_hex(const char *s, uint64_t *out, size_t *bad)
+{
+    const char *start = s;
     uint64_t v = 0;
+    bool overflow = false;
 
     if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
         s += 2;
     }
     if (*s == '\0') {
-        return false;
+        return HEX_NO_DIGITS;
     }
     for (; *s; s++) {
-        unsigned d;
+        int d = hex_digit(*s);
 
-        if (*s >= '0' && *s <= '9') {
-            d = *s - '0';
-        } else if (*s >= 'a' && *s <= 'f') {
-            d = *s - 'a' + 10;
-        } else if (*s >= 'A' && *s <= 'F') {
-            d = *s - 'A' + 10;
-        } else {
-            return false;
+        if (d < 0) {
+            *bad = (size_t)(s - start);
+            return HEX_BAD_CHAR;
         }
         if (v >> 60) {
-            return false;
+            overflow = true;
         }
-        v = (v << 4) | d;
+        v = (v << 4) | (uint64_t)d;
+    }
+    if (overflow) {
+        return HEX_OVERFLOW;
     }
     *out = v;
-    return true;
+    return HEX_OK;
+}
+
+bool el_parse_hex(const char *s, uint64_t *out)
+{
+    size_t bad;
+
+    return parse_hex(s, out, &bad) == HEX_OK;
 }
 
 bool el_glob_match(const char *p, const char *s)
@@ -107,7 +201,7 @@ bool el_glob_match(const char *p, const char *s)
         if (*p == '*') {
             star = p++;
             resume = s;
-        } else if (*p == '?' || *p == *s) {
+        } else if (*p && (*p == '?' || *p == *s)) {
             p++;
             s++;
         } else if (star) {
@@ -144,108 +238,253 @@ bool el_match_afilter(const ElOptions *o, uint64_t vaddr)
     return false;
 }
 
-int el_options_parse(ElOptions *o, int argc, char **argv, int api,
-                     char *err, size_t errlen)
+/* ---- one parser per key ------------------------------------------------ */
+
+static int parse_ifilter(Parser *p, const KeyDesc *k, const char *val)
 {
-    bool compress_given = false;
+    char b[SHOW_BUF];
 
-    memset(o, 0, sizeof(*o));
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *eq = strchr(arg, '=');
-        size_t klen = eq ? (size_t)(eq - arg) : strlen(arg);
-        const char *val = eq ? eq + 1 : NULL;
-        char key[16];
+    /* QEMU's disassembly is printable ASCII and starts with a mnemonic. */
+    for (size_t i = 0; val[i]; i++) {
+        unsigned char c = (unsigned char)val[i];
 
-        if (klen == 0 || klen >= sizeof(key)) {
-            return fail(o, err, errlen, "unknown option '%s' (known: %s)",
-                        arg, KNOWN_KEYS);
+        if (c >= 0x80) {
+            return fail(p, "%s '%s' has a non-ASCII byte (0x%02x at offset "
+                        "%zu); disassembly is ASCII", k->name, show(val, b),
+                        c, i);
         }
-        memcpy(key, arg, klen);
-        key[klen] = '\0';
-
-#define IS(k) (strcmp(key, k) == 0)
-        if (!(IS("ifilter") || IS("afilter") || IS("reg") || IS("rdisas") ||
-              IS("outfile") || IS("format") || IS("compress"))) {
-            return fail(o, err, errlen, "unknown option '%s' (known: %s)",
-                        arg, KNOWN_KEYS);
-        }
-        if (!val || *val == '\0') {
-            return fail(o, err, errlen, "option '%s' needs a value (%s=...)",
-                        key, key);
-        }
-        if ((IS("reg") || IS("rdisas")) && api < 2) {
-            return fail(o, err, errlen,
-                        "option '%s' needs QEMU >= 9.2 (this build is for "
-                        "plugin API %d; use libexeclog-v4.so with QEMU 9.2+)",
-                        arg, api);
-        }
-
-        if (IS("ifilter")) {
-            if (!push_str(&o->ifilters, &o->n_ifilters, val)) {
-                return fail(o, err, errlen, "out of memory");
-            }
-        } else if (IS("afilter")) {
-            uint64_t v;
-            if (!el_parse_hex(val, &v)) {
-                return fail(o, err, errlen,
-                            "afilter '%s' is not a hexadecimal address", val);
-            }
-            if (!push_u64(&o->afilters, &o->n_afilters, v)) {
-                return fail(o, err, errlen, "out of memory");
-            }
-        } else if (IS("reg")) {
-            if (!push_str(&o->regs, &o->n_regs, val)) {
-                return fail(o, err, errlen, "out of memory");
-            }
-        } else if (IS("rdisas")) {
-            if (!el_parse_bool(val, &o->rdisas)) {
-                return fail(o, err, errlen,
-                            "rdisas '%s' is not a boolean (on or off)", val);
-            }
-            o->rdisas_given = true;
-        } else if (IS("outfile")) {
-            free(o->outfile);
-            o->outfile = strdup(val);
-            if (!o->outfile) {
-                return fail(o, err, errlen, "out of memory");
-            }
-        } else if (IS("format")) {
-            if (strcmp(val, "text") == 0) {
-                o->format = EL_FORMAT_TEXT;
-            } else if (strcmp(val, "bin") == 0) {
-                o->format = EL_FORMAT_BIN;
-            } else {
-                return fail(o, err, errlen,
-                            "format '%s' is unknown (text or bin)", val);
-            }
-        } else if (IS("compress")) {
-            if (strcmp(val, "zstd") == 0) {
-                o->compress = EL_COMPRESS_ZSTD;
-            } else if (strcmp(val, "none") == 0) {
-                o->compress = EL_COMPRESS_NONE;
-            } else {
-                return fail(o, err, errlen,
-                            "compress '%s' is unknown (zstd or none)", val);
-            }
-            compress_given = true;
-        }
-#undef IS
     }
+    if (val[0] == ' ') {
+        return fail(p, "%s '%s' starts with a space; no disassembly does",
+                    k->name, show(val, b));
+    }
+    if (!push_str(&p->o->ifilters, &p->o->n_ifilters, val)) {
+        return fail(p, "out of memory");
+    }
+    return 0;
+}
+
+static int parse_afilter(Parser *p, const KeyDesc *k, const char *val)
+{
+    char b[SHOW_BUF];
+    const char *hint = "";
+    uint64_t v = 0;
+    size_t bad = 0;
+
+    switch (parse_hex(val, &v, &bad)) {
+    case HEX_OK:
+        break;
+    case HEX_OVERFLOW:
+        return fail(p, "%s '%s' does not fit in 64 bits", k->name,
+                    show(val, b));
+    case HEX_NO_DIGITS:
+        hint = " (no digits)";
+        /* fall through */
+    case HEX_BAD_CHAR:
+        if (val[bad] == '-' || val[bad] == '+') {
+            hint = " (no sign allowed)";
+        } else if (val[bad] == ' ' || val[bad] == '\t') {
+            hint = " (no spaces allowed)";
+        } else if (bad > 0 && hex_digit(val[bad - 1]) >= 0) {
+            hint = " (junk after the digits)";
+        }
+        return fail(p, "%s '%s' is not a hexadecimal address%s", k->name,
+                    show(val, b), hint);
+    }
+    if (!push_u64(&p->o->afilters, &p->o->n_afilters, v)) {
+        return fail(p, "out of memory");
+    }
+    return 0;
+}
+
+static int parse_reg(Parser *p, const KeyDesc *k, const char *val)
+{
+    char b[SHOW_BUF];
+
+    /* QEMU's register names: letters, digits and '_' (aarch64, x86, ...). */
+    for (size_t i = 0; val[i]; i++) {
+        unsigned char c = (unsigned char)val[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '*' || c == '?')) {
+            return fail(p, "%s '%s' cannot match a register name (byte 0x%02x "
+                        "at offset %zu: names are letters, digits and '_', "
+                        "wildcards '*' and '?')", k->name, show(val, b), c, i);
+        }
+    }
+    for (size_t i = 0; i < p->o->n_regs; i++) {
+        if (strcmp(p->o->regs[i], val) == 0) {
+            return fail(p, "%s '%s' given twice (its registers would be "
+                        "printed twice)", k->name, show(val, b));
+        }
+    }
+    if (!push_str(&p->o->regs, &p->o->n_regs, val)) {
+        return fail(p, "out of memory");
+    }
+    return 0;
+}
+
+static int parse_rdisas(Parser *p, const KeyDesc *k, const char *val)
+{
+    char b[SHOW_BUF];
+
+    if (!el_parse_bool(val, &p->o->rdisas)) {
+        return fail(p, "%s '%s' is not a boolean (on or off)", k->name,
+                    show(val, b));
+    }
+    p->o->rdisas_given = true;
+    return 0;
+}
+
+static int parse_outfile(Parser *p, const KeyDesc *k, const char *val)
+{
+    (void)k;
+    p->o->outfile = strdup(val);
+    if (!p->o->outfile) {
+        return fail(p, "out of memory");
+    }
+    return 0;
+}
+
+static int parse_format(Parser *p, const KeyDesc *k, const char *val)
+{
+    char b[SHOW_BUF];
+
+    if (strcmp(val, "text") == 0) {
+        p->o->format = EL_FORMAT_TEXT;
+    } else if (strcmp(val, "bin") == 0) {
+        p->o->format = EL_FORMAT_BIN;
+    } else {
+        return fail(p, "%s '%s' is unknown (text or bin)", k->name,
+                    show(val, b));
+    }
+    return 0;
+}
+
+static int parse_compress(Parser *p, const KeyDesc *k, const char *val)
+{
+    char b[SHOW_BUF];
+
+    if (strcmp(val, "zstd") == 0) {
+        p->o->compress = EL_COMPRESS_ZSTD;
+    } else if (strcmp(val, "none") == 0) {
+        p->o->compress = EL_COMPRESS_NONE;
+    } else {
+        return fail(p, "%s '%s' is unknown (zstd or none)", k->name,
+                    show(val, b));
+    }
+    return 0;
+}
+
+static const KeyDesc keys[] = {
+    { "ifilter", true, 1, MAX_PATTERN, parse_ifilter },
+    { "afilter", true, 1, MAX_HEX, parse_afilter },
+    { "reg", true, 2, MAX_PATTERN, parse_reg },
+    { "rdisas", false, 2, MAX_PATTERN, parse_rdisas },
+    { "outfile", false, 1, MAX_PATH, parse_outfile },
+    { "format", false, 1, MAX_PATTERN, parse_format },
+    { "compress", false, 1, MAX_PATTERN, parse_compress },
+};
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* The checks every key gets, then the key's own parser. */
+static int parse_one(Parser *p, const char *arg, int api,
+                     const char *seen[N_KEYS])
+{
+    const char *eq = strchr(arg, '=');
+    size_t klen = eq ? (size_t)(eq - arg) : strlen(arg);
+    const char *val = eq ? eq + 1 : NULL;
+    const KeyDesc *k = NULL;
+    size_t ki, len;
+    char b[SHOW_BUF], b2[SHOW_BUF];
+
+    for (ki = 0; ki < N_KEYS; ki++) {
+        if (strlen(keys[ki].name) == klen &&
+            memcmp(keys[ki].name, arg, klen) == 0) {
+            k = &keys[ki];
+            break;
+        }
+    }
+    if (!k) {
+        return fail(p, "unknown option '%s' (known: %s)", show(arg, b),
+                    KNOWN_KEYS);
+    }
+    if (api < k->min_api) {
+        return fail(p, "option '%s' needs QEMU >= 9.2 (this build is for "
+                    "plugin API %d; use libexeclog-v4.so with QEMU 9.2+)",
+                    k->name, api);
+    }
+    if (!val || *val == '\0') {
+        return fail(p, "option '%s' needs a value (%s=...)", k->name,
+                    k->name);
+    }
+    if (seen[ki] && !k->repeatable) {
+        return fail(p, "option '%s' given twice ('%s', then '%s'); it takes "
+                    "one value", k->name, show(seen[ki], b), show(val, b2));
+    }
+    seen[ki] = val;
+    len = strlen(val);
+    if (len > k->max_len) {
+        return fail(p, "%s '%s' is too long (%zu bytes, at most %zu)",
+                    k->name, show(val, b), len, k->max_len);
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)val[i];
+
+        if (c < 0x20 || c == 0x7f) {
+            return fail(p, "%s '%s' has a control character (0x%02x at "
+                        "offset %zu)", k->name, show(val, b), c, i);
+        }
+    }
+    return k->parse(p, k, val);
+}
+
+/* The rules that involve several options. */
+static int check_together(Parser *p)
+{
+    const ElOptions *o = p->o;
 
     if (o->format == EL_FORMAT_BIN && !o->outfile) {
-        return fail(o, err, errlen, "format=bin needs outfile=PATH");
+        return fail(p, "format=bin needs outfile=PATH");
     }
     if (o->format == EL_FORMAT_BIN &&
         (o->n_ifilters || o->n_afilters || o->n_regs || o->rdisas_given)) {
-        return fail(o, err, errlen,
-                    "format=bin records every instruction: ifilter, afilter, "
-                    "reg and rdisas are for format=text (filter with "
-                    "'execlog dump --pc' instead)");
+        return fail(p, "format=bin records every instruction: ifilter, "
+                    "afilter, reg and rdisas are for format=text (filter "
+                    "with 'execlog dump --pc' instead)");
     }
-    if (compress_given && o->compress != EL_COMPRESS_NONE &&
-        o->format != EL_FORMAT_BIN) {
-        return fail(o, err, errlen, "compress=zstd needs format=bin");
+    if (o->compress == EL_COMPRESS_ZSTD && o->format != EL_FORMAT_BIN) {
+        return fail(p, "compress=zstd needs format=bin");
+    }
+    if (o->rdisas && o->n_regs == 0) {
+        return fail(p, "rdisas=on needs reg=GLOB (it logs the instructions "
+                    "that name a watched register)");
+    }
+    return 0;
+}
+
+int el_options_parse(ElOptions *o, int argc, char **argv, int api,
+                     char *err, size_t errlen)
+{
+    Parser p = { .o = o, .err = err, .errlen = errlen };
+    const char *seen[N_KEYS] = { NULL };
+
+    memset(o, 0, sizeof(*o));
+    if (errlen > 0) {
+        err[0] = '\0';
+    }
+    for (int i = 0; i < argc; i++) {
+        if (!argv[i] || parse_one(&p, argv[i], api, seen) != 0) {
+            if (!argv[i]) {
+                fail(&p, "option %d is missing (NULL)", i);
+            }
+            el_options_free(o);
+            return -1;
+        }
+    }
+    if (check_together(&p) != 0) {
+        el_options_free(o);
+        return -1;
     }
     return 0;
 }

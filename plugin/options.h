@@ -38,11 +38,17 @@ typedef struct ElOptions {
 } ElOptions;
 
 /*
- * Parse the plugin's argv. @api is the plugin API version the plugin was
- * built for (options that need a newer QEMU are refused on older builds).
+ * Parse the plugin's argv, as QEMU hands it over: one "key=value" per entry
+ * (QEMU has already split -plugin's list at ',' and turned ",," into ',').
+ * @api is the plugin API version the plugin was built for (options that need
+ * a newer QEMU are refused on older builds).
  * Returns 0 on success; on failure returns -1 and writes a one-line message
- * (without the "execlog: " prefix and without newline) into @err.
- * On failure @o is left freed.
+ * of printable ASCII (without the "execlog: " prefix and without newline)
+ * into @err, cut to @errlen; it starts with "unknown option '", "option
+ * 'KEY'", "KEY '" or "KEY=". On failure @o is left freed (all zero).
+ * Refused: unknown keys, a missing or empty value, reg/rdisas below API 2,
+ * a key other than ifilter/afilter/reg given twice, the same reg twice,
+ * over-long values, control bytes, and what each key's own rules refuse.
  */
 int el_options_parse(ElOptions *o, int argc, char **argv, int api,
                      char *err, size_t errlen);
@@ -50,12 +56,16 @@ int el_options_parse(ElOptions *o, int argc, char **argv, int api,
 /* Release everything el_options_parse() allocated. */
 void el_options_free(ElOptions *o);
 
-/* Parse on/off, true/false, yes/no. Returns false if @s is none of them. */
+/*
+ * Parse on/yes/true/y or off/no/false/n (lower case, as QEMU's
+ * qemu_plugin_bool_parse). Returns false if @s is none of them.
+ */
 bool el_parse_bool(const char *s, bool *out);
 
 /*
- * Parse a hexadecimal address, with or without 0x, up to 64 bits.
- * Returns false on an empty string, a non-hex character or overflow.
+ * Parse a hexadecimal address, with or without 0x/0X, up to 64 bits.
+ * Returns false on no digits, any other character (a sign, a space, junk
+ * after the digits) or more than 64 bits.
  */
 bool el_parse_hex(const char *s, uint64_t *out);
 
