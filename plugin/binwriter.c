@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zstd.h>
@@ -278,13 +279,51 @@ static void start_writer_thread(void)
     pthread_attr_destroy(&a);
 }
 
+/*
+ * A guest's fork: until the child has made its copy of the shared memory
+ * (el_vcpu_unshare, in the first of its fork handlers), the parent must
+ * not change what the child copies (its static records and writers): the
+ * parent waits for the child to open this gate, a word in memory that
+ * stays shared, for 2 s at most (a failed fork runs the parent's handler
+ * too, with no child to open it).
+ */
+static int *fork_gate;
+
+static int *new_fork_gate(void)
+{
+    void *m = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    return m == MAP_FAILED ? NULL : m;
+}
+
+static void before_fork(void)
+{
+    pthread_mutex_lock(&static_lock);
+    if (fork_gate) {
+        __atomic_store_n(fork_gate, 1, __ATOMIC_RELEASE);
+    }
+}
+
+static void after_fork_in_parent(void)
+{
+    for (int i = 0; fork_gate && i < 20000 &&
+         __atomic_load_n(fork_gate, __ATOMIC_ACQUIRE); i++) {
+        struct timespec ts = { 0, 100000 };
+
+        nanosleep(&ts, NULL);
+    }
+    pthread_mutex_unlock(&static_lock);
+}
+
 void el_bin_start_writer(void)
 {
     if (!sh || writer_running) {
         return;
     }
     /* after the watcher's fork: what a guest's fork must do */
-    pthread_atfork(NULL, NULL, after_fork_in_child);
+    fork_gate = new_fork_gate();
+    pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
     start_writer_thread();
 }
 
@@ -988,6 +1027,10 @@ static void after_fork_in_child(void)
     uint8_t *h;
 
     el_vcpu_unshare();      /* from now on, sh and the writers are ours */
+    if (fork_gate) {
+        __atomic_store_n(fork_gate, 0, __ATOMIC_RELEASE);
+        fork_gate = new_fork_gate();    /* for forks of its own */
+    }
     pthread_mutex_init(&static_lock, NULL);
     pthread_mutex_init(&grow_lock, NULL);
     pthread_mutex_init(&q_lock, NULL);
