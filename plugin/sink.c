@@ -135,6 +135,12 @@ static void check_log(size_t len)
     }
 }
 
+/*
+ * A text trace is truncated in place, as a shell's ">" does (format=bin
+ * writes a new file instead: its reader maps the file, and a mapped file
+ * truncated under it would kill the reader with SIGBUS). No reader of ours
+ * maps a text trace, and "tail -f" goes on following the same file.
+ */
 int el_sink_open_file(const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
