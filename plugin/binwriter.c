@@ -17,13 +17,14 @@
 
 #include <zstd.h>
 
-#include "vcpu.h"
+#include "shm.h"
+#include "watcher.h"
 
 #define DEFAULT_CHUNK_SIZE (1u << 20)
 #define MAX_DEVICES 1024
 
 /*
- * What the watcher must see as well: in shared memory (el_vcpu_alloc()),
+ * What the watcher must see as well: in shared memory (el_shm_alloc()),
  * allocated before the watcher is forked.
  */
 typedef struct Shared {
@@ -54,8 +55,8 @@ static bool use_zstd;
 /*
  * The file header as it goes to offset 0, in a page of its own shared with
  * the watcher and with the QEMU of a forked guest (which adds "child=" to
- * its parent's metadata): not in el_vcpu_alloc() memory, which a forked
- * child makes private. A spin lock word follows it.
+ * its parent's metadata): not in el_shm_alloc() memory, of which a forked
+ * child gets a copy of its own. A spin lock word follows it.
  */
 static uint8_t *header;
 static int *meta_lock;
@@ -68,6 +69,7 @@ static ElBinBuf fork_mark;      /* a writer's prev in a forked child: forget
                                    the block before the fork (see
                                    el_bin_finish_prev) */
 static void *zctx;              /* zstd context of whoever writes chunks */
+static bool watched;            /* sh is in memory the watcher shares */
 
 /* The writer thread's queue of full chunks (taken once per chunk). */
 static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -280,39 +282,16 @@ static void start_writer_thread(void)
 }
 
 /*
- * A guest's fork: until the child has made its copy of the shared memory
- * (el_vcpu_unshare, in the first of its fork handlers), the parent must
- * not change what the child copies (its static records and writers): the
- * parent waits for the child to open this gate, a word in memory that
- * stays shared, for 2 s at most (a failed fork runs the parent's handler
- * too, with no child to open it).
+ * A guest's fork: shm.c copies the shared memory for the child just before
+ * the fork; no translation may change the static records meanwhile.
  */
-static int *fork_gate;
-
-static int *new_fork_gate(void)
-{
-    void *m = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-    return m == MAP_FAILED ? NULL : m;
-}
-
 static void before_fork(void)
 {
     pthread_mutex_lock(&static_lock);
-    if (fork_gate) {
-        __atomic_store_n(fork_gate, 1, __ATOMIC_RELEASE);
-    }
 }
 
 static void after_fork_in_parent(void)
 {
-    for (int i = 0; fork_gate && i < 20000 &&
-         __atomic_load_n(fork_gate, __ATOMIC_ACQUIRE); i++) {
-        struct timespec ts = { 0, 100000 };
-
-        nanosleep(&ts, NULL);
-    }
     pthread_mutex_unlock(&static_lock);
 }
 
@@ -321,9 +300,6 @@ void el_bin_start_writer(void)
     if (!sh || writer_running) {
         return;
     }
-    /* after the watcher's fork: what a guest's fork must do */
-    fork_gate = new_fork_gate();
-    pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
     start_writer_thread();
 }
 
@@ -349,6 +325,17 @@ static void finish_chunk(ElBinBuf *b)
     pthread_mutex_unlock(&q_lock);
 }
 
+/*
+ * Memory the watcher shares if there is room (shm.h), else the heap: the
+ * watcher then does not follow it (salvage_vcpu, el_bin_vcpu_new).
+ */
+static void *bin_alloc(size_t n, bool scratch)
+{
+    void *p = scratch ? el_shm_alloc_scratch(n) : el_shm_alloc(n);
+
+    return p ? p : calloc(1, n);
+}
+
 /* A free buffer of @w's: reused, new, or the next the writer frees. */
 static ElBinBuf *get_buffer(ElBinVcpu *w)
 {
@@ -362,7 +349,7 @@ static ElBinBuf *get_buffer(ElBinVcpu *w)
         if (w->n_bufs < EL_BIN_BUFS) {
             ElBinBuf *b = &w->bufs[w->n_bufs];
 
-            b->data = el_vcpu_alloc_scratch(chunk_size);
+            b->data = bin_alloc(chunk_size, true);
             if (!b->data) {
                 return NULL;
             }
@@ -565,7 +552,7 @@ void el_bin_finish_prev(ElBinVcpu *w)
 
 ElBinVcpu *el_bin_vcpu_new(uint32_t vcpu)
 {
-    ElBinVcpu *w = el_vcpu_alloc(sizeof(*w));
+    ElBinVcpu *w = bin_alloc(sizeof(*w), false);
 
     if (!w) {
         return NULL;
@@ -574,8 +561,20 @@ ElBinVcpu *el_bin_vcpu_new(uint32_t vcpu)
     w->count = w->dummy;
     start_chunk(w);         /* with the VCPU record */
     pthread_mutex_lock(&static_lock);
-    w->next = sh->writers;
-    __atomic_store_n(&sh->writers, w, __ATOMIC_RELEASE);
+    if (el_shm_contains(w) && el_shm_contains(sh)) {
+        w->next = sh->writers;      /* the watcher follows only these */
+        __atomic_store_n(&sh->writers, w, __ATOMIC_RELEASE);
+    } else if (watched) {
+        static bool warned;
+
+        if (!warned) {
+            warned = true;
+            fprintf(stderr, "execlog: vCPU %u: no room in the memory "
+                    "shared with the watcher; if QEMU ends without the "
+                    "plugin's exit callback, its last chunks are lost\n",
+                    vcpu);
+        }
+    }
     pthread_mutex_unlock(&static_lock);
     return w;
 }
@@ -933,14 +932,15 @@ static void header_start(void)
  * records (what the child runs was translated by the parent) and the
  * parent's writers reset: only the vCPU that forked runs in the child, and
  * its first block there is the one after the system call (which ends a
- * TB). The child has no watcher of its own (watcher.c): if it dies without
- * its exit callback, what it holds in memory is lost.
+ * TB). Its watcher (watcher.c, started by its fork handler, which runs
+ * after this one) writes out what it holds if it dies without its exit
+ * callback: it is pointed at the child's trace here.
  */
 
 static void fork_reset_writer(ElBinVcpu *w)
 {
     for (uint32_t i = 0; i < w->n_bufs && i < EL_BIN_BUFS; i++) {
-        /* (their memory is the child's own, zero: el_vcpu_unshare) */
+        /* (scratch memory: the child's own zero pages, shm.h) */
         w->bufs[i].state = EL_BUF_FREE;
     }
     w->cur = w->hold = NULL;
@@ -1026,11 +1026,8 @@ static void after_fork_in_child(void)
     char err[512], line[4200];
     uint8_t *h;
 
-    el_vcpu_unshare();      /* from now on, sh and the writers are ours */
-    if (fork_gate) {
-        __atomic_store_n(fork_gate, 0, __ATOMIC_RELEASE);
-        fork_gate = new_fork_gate();    /* for forks of its own */
-    }
+    /* shm.c made sh and the writers ours already: a copy taken just
+     * before the fork (static_lock held, see before_fork) */
     pthread_mutex_init(&static_lock, NULL);
     pthread_mutex_init(&grow_lock, NULL);
     pthread_mutex_init(&q_lock, NULL);
@@ -1094,6 +1091,7 @@ static void after_fork_in_child(void)
     fprintf(stderr, "execlog: guest forked: child %d recorded into '%s'\n",
             (int)owner, child_path);
 out:
+    el_watch_retarget(fd);      /* the child's own watcher (or none) */
     if (parent_fd >= 0) {
         close(parent_fd);   /* nor keep the parent's file locked */
     }
@@ -1117,15 +1115,16 @@ int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
     }
     chunk_size = cfg->chunk_size ? cfg->chunk_size : DEFAULT_CHUNK_SIZE;
     use_zstd = cfg->zstd;
-    sh = el_vcpu_alloc(sizeof(*sh));
+    sh = bin_alloc(sizeof(*sh), false);
+    watched = el_shm_contains(sh);
     if (sh) {
         static_w = &sh->stat;
-        sh->stat_data = el_vcpu_alloc(chunk_size);
+        sh->stat_data = bin_alloc(chunk_size, false);
     }
     if (use_zstd && sh) {
-        sh->zout = el_vcpu_alloc_scratch(EL_CHUNK_HEADER_SIZE +
-                                 ZSTD_compressBound(chunk_size) +
-                                 EL_CHUNK_ALIGN);
+        sh->zout = bin_alloc(EL_CHUNK_HEADER_SIZE +
+                             ZSTD_compressBound(chunk_size) +
+                             EL_CHUNK_ALIGN, true);
         zctx = ZSTD_createCCtx();
     }
     header = header_page();
@@ -1165,6 +1164,12 @@ int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
     if (start_chunk(static_w)) {
         static_flush();
     }
+    /*
+     * A guest's fork: registered after shm.c's handlers (its copy for the
+     * child is taken with static_lock held) and before the watcher's (which
+     * starts the child's watcher on the trace this one creates).
+     */
+    pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
     return 0;
 }
 
@@ -1261,6 +1266,12 @@ static void salvage_vcpu(ElBinVcpu *w)
         }
         if (!b) {
             return;
+        }
+        if (!el_shm_contains(b->data) ||
+            (b->state == EL_BUF_PLACED && use_zstd &&
+             !el_shm_contains(sh->zout))) {
+            b->state = EL_BUF_FREE;     /* not ours to read: skipped */
+            continue;
         }
         if (b == w->cur) {
             note_used(w);

@@ -24,6 +24,8 @@
 #include "meta.h"
 #include "options.h"
 #include "regs.h"
+#include "serial.h"
+#include "shm.h"
 #include "sink.h"
 #include "execlog/textfmt.h"
 #include "vcpu.h"
@@ -178,6 +180,21 @@ static inline void bin_block(unsigned int vcpu_index, void *udata,
 
 static void bin_tb_exec_counted(unsigned int vcpu_index, void *udata)
 {
+#if EL_API < 2
+    /*
+     * The shared counter is vCPU 0's: serial.h says why no other vCPU runs
+     * such a block. Should QEMU ever do so, say it rather than be silent.
+     */
+    if (__builtin_expect(vcpu_index != 0, 0)) {
+        static int warned;
+
+        if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED)) {
+            fprintf(stderr, "execlog: vCPU %u ran a block counted for vCPU "
+                    "0 only; instruction counts of both may be off\n",
+                    vcpu_index);
+        }
+    }
+#endif
     bin_block(vcpu_index, udata, true);
 }
 
@@ -282,10 +299,10 @@ static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
 /* Translation time.                                                        */
 
 /*
- * API 1 counts inline only while a single vCPU runs: in system mode with
- * one vCPU, in user mode until the guest's second thread. (That thread's
- * creation makes QEMU translate anew for parallel execution: no block
- * translated before runs after it.) Then the only vCPU's counter, or NULL.
+ * API 1 counts inline only in blocks no second vCPU can run: in system
+ * mode with one vCPU, in user mode while QEMU translates for serial
+ * execution (serial.h: until the guest's first thread or shared memory).
+ * Then the only vCPU's counter, or NULL.
  */
 static bool system_one_vcpu;
 static unsigned bin_vcpus_seen;    /* atomic */
@@ -293,7 +310,8 @@ static unsigned bin_vcpus_seen;    /* atomic */
 static uint64_t *bin_single_counter(void)
 {
     bool single = system_mode ? system_one_vcpu :
-                  __atomic_load_n(&bin_vcpus_seen, __ATOMIC_ACQUIRE) <= 1;
+                  __atomic_load_n(&bin_vcpus_seen, __ATOMIC_ACQUIRE) <= 1 &&
+                  el_serial_code();
 
     return single && bin_vcpus[0] ? &bin_vcpus[0]->live : NULL;
 }
@@ -610,7 +628,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             .meta = meta ? meta : "",
         };
         /* chunks in memory the watcher shares, written by a thread */
-        bool shared = el_vcpu_share();
+        bool shared = el_shm_init();
         int r;
 
         system_one_vcpu = info->system_emulation &&
@@ -627,6 +645,11 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
         }
         el_bin_start_writer();
         el_progress_init();
+#if EL_API < 2
+        if (!system_mode) {
+            el_serial_watch(id, info->target_name);
+        }
+#endif
         qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
         qemu_plugin_register_vcpu_tb_trans_cb(id, vcpu_tb_trans_bin);
         qemu_plugin_register_atexit_cb(id, plugin_exit, NULL);
@@ -648,7 +671,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
     {
         int out_fd = opts.outfile ? el_sink_fd() : el_watch_find_qemu_log();
 
-        if (out_fd >= 0 && (!el_vcpu_share() ||
+        if (out_fd >= 0 && (!el_shm_init() || !el_vcpu_share() ||
                             el_watch_start(out_fd, watcher_write_all) != 0)) {
             watcher_missing();
         }

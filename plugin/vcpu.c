@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "shm.h"
 #include "sink.h"
 #include "execlog/textfmt.h"
 
@@ -19,124 +20,89 @@ static unsigned vcpu_count;     /* atomic */
 static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
- * With a watcher (watcher.c), vCPU state and text buffers live in a shared
- * anonymous mapping that the watcher process sees too, with a directory of
- * the vCPUs at its start; otherwise on the heap.
+ * With a watcher (watcher.c), vCPU state and text buffers live in memory
+ * it shares (shm.h), with a directory of the vCPUs; otherwise on the heap.
  */
-#define SHARED_RESERVE (2ull << 30)     /* address space, not memory */
-
-typedef struct Shared {
+typedef struct Dir {
     unsigned count;                     /* vCPU indexes in dir */
     ElVcpu *dir[EL_VCPU_SHARED_MAX];
-} Shared;
+} Dir;
 
-static uint8_t *shared;
-static uint64_t shared_used;            /* atomic: allocated from the bottom */
-static uint64_t scratch_low;            /* scratch: allocated from the top */
-static pthread_mutex_t alloc_lock = PTHREAD_MUTEX_INITIALIZER;
+static Dir *dir;
 
 bool el_vcpu_share(void)
 {
-    void *m = mmap(NULL, SHARED_RESERVE, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-    if (m == MAP_FAILED) {
-        return false;
-    }
-    shared = m;
-    shared_used = (sizeof(Shared) + 63) & ~(uint64_t)63;
-    scratch_low = SHARED_RESERVE;
-    return true;
+    dir = el_shm_alloc(sizeof(*dir));
+    return dir != NULL;
 }
 
-/* @n bytes of the shared mapping, from the bottom or the top, or NULL. */
-static void *shared_take(size_t n, bool scratch)
+/* From shared memory if there is a directory (and room), else the heap. */
+static void *vcpu_alloc(size_t n)
 {
-    uint64_t size = (n + 63) & ~(uint64_t)63;
-    void *p = NULL;
-
-    if (!shared) {
-        return NULL;
-    }
-    pthread_mutex_lock(&alloc_lock);
-    if (scratch_low - shared_used >= size) {
-        if (scratch) {
-            scratch_low -= size;
-            p = shared + scratch_low;
-        } else {
-            p = shared + shared_used;
-            __atomic_store_n(&shared_used, shared_used + size,
-                             __ATOMIC_RELEASE);
-        }
-    }
-    pthread_mutex_unlock(&alloc_lock);
-    return p;           /* fresh pages of the mapping are zero */
-}
-
-void *el_vcpu_alloc(size_t n)
-{
-    void *p = shared_take(n, false);
+    void *p = dir ? el_shm_alloc(n) : NULL;
 
     return p ? p : calloc(1, n);
-}
-
-void *el_vcpu_alloc_scratch(size_t n)
-{
-    void *p = shared_take(n, true);
-
-    return p ? p : calloc(1, n);
-}
-
-static bool is_shared(const void *p)
-{
-    return shared && (const uint8_t *)p >= shared &&
-           (const uint8_t *)p < shared + SHARED_RESERVE;
-}
-
-void el_vcpu_unshare(void)
-{
-    static bool done;
-
-    /*
-     * In a forked child: give it a private copy of the same addresses, so
-     * that it no longer writes into its parent's buffers. Scratch memory
-     * (at the top) is not copied: the child gets zero pages there.
-     */
-    uint64_t used = __atomic_load_n(&shared_used, __ATOMIC_RELAXED);
-    void *copy;
-
-    if (!shared || done) {
-        return;
-    }
-    done = true;
-    pthread_mutex_init(&alloc_lock, NULL);  /* a thread of the parent's may
-                                               have held it */
-    used = used < SHARED_RESERVE ? used : SHARED_RESERVE;
-    copy = mmap(NULL, SHARED_RESERVE, PROT_READ | PROT_WRITE,
-                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (copy == MAP_FAILED) {
-        return;
-    }
-    memcpy(copy, shared, used);
-    if (mremap(copy, SHARED_RESERVE, SHARED_RESERVE,
-               MREMAP_MAYMOVE | MREMAP_FIXED, shared) == MAP_FAILED) {
-        munmap(copy, SHARED_RESERVE);
-    }
 }
 
 unsigned el_vcpu_shared_count(void)
 {
-    return shared ? ((Shared *)shared)->count : 0;
+    return dir ? dir->count : 0;
 }
 
 ElVcpu *el_vcpu_shared_get(unsigned index)
 {
-    return index < el_vcpu_shared_count() ? ((Shared *)shared)->dir[index]
-                                          : NULL;
+    return index < el_vcpu_shared_count() ? dir->dir[index] : NULL;
+}
+
+/*
+ * A guest's fork (user mode) forks QEMU. The child's text buffers hold the
+ * parent's complete lines that are not written yet: the parent writes
+ * them, so the child drops them. The lines still pending stay: the child
+ * ends them as upstream's child does (the line of the instruction that
+ * forked goes out from both processes).
+ */
+static void drop_complete_lines(ElVcpu *v)
+{
+    size_t from = v->inflight_len ? v->inflight_len : v->committed;
+    size_t pending = v->inflight_len ? v->inflight_pending
+                                     : v->len - v->committed;
+
+    memmove(v->buf, v->buf + from, pending);
+    v->len = pending;
+    v->committed = 0;
+    v->inflight_len = 0;
+}
+
+static void after_fork_in_child(void)
+{
+    unsigned n = el_vcpu_count();
+
+    pthread_mutex_init(&create_lock, NULL);
+    for (unsigned i = 0; i < n; i++) {
+        ElVcpu *v = el_vcpu_get(i);
+
+        if (v && v->buf) {
+            drop_complete_lines(v);
+        }
+    }
+}
+
+/* Said once: the watcher cannot write out what this vCPU holds. */
+static void warn_uncovered(unsigned index)
+{
+    static bool warned;
+
+    if (!warned) {
+        warned = true;
+        fprintf(stderr, "execlog: vCPU %u: no room in the memory shared with "
+                "the watcher; if QEMU ends without the plugin's exit "
+                "callback, what this vCPU holds then is lost\n", index);
+    }
 }
 
 ElVcpu *el_vcpu_create(unsigned index, bool text)
 {
+    static bool fork_handled;
     static bool warned;
     ElVcpu **page;
     ElVcpu *v;
@@ -154,9 +120,13 @@ ElVcpu *el_vcpu_create(unsigned index, bool text)
     }
 
     pthread_mutex_lock(&create_lock);
+    if (!fork_handled) {
+        pthread_atfork(NULL, NULL, after_fork_in_child);
+        fork_handled = true;
+    }
     page = el_vcpu_pages[index >> EL_VCPU_PAGE_BITS];
     if (!page) {
-        page = el_vcpu_alloc((1u << EL_VCPU_PAGE_BITS) * sizeof(*page));
+        page = vcpu_alloc((1u << EL_VCPU_PAGE_BITS) * sizeof(*page));
         if (!page) {
             goto oom;
         }
@@ -165,12 +135,12 @@ ElVcpu *el_vcpu_create(unsigned index, bool text)
     }
     v = page[index & ((1u << EL_VCPU_PAGE_BITS) - 1)];
     if (!v) {
-        v = el_vcpu_alloc(sizeof(*v));
+        v = vcpu_alloc(sizeof(*v));
         if (!v) {
             goto oom;
         }
         v->cap = text ? EL_VCPU_BUF_SIZE : 0;
-        v->buf = text ? el_vcpu_alloc(v->cap) : NULL;
+        v->buf = text ? vcpu_alloc(v->cap) : NULL;
         if (text && !v->buf) {
             goto oom;
         }
@@ -180,14 +150,15 @@ ElVcpu *el_vcpu_create(unsigned index, bool text)
         if (index + 1 > vcpu_count) {
             __atomic_store_n(&vcpu_count, index + 1, __ATOMIC_RELEASE);
         }
-        if (shared && index < EL_VCPU_SHARED_MAX && is_shared(v) &&
-            is_shared(v->buf)) {
-            Shared *sh = (Shared *)shared;
-
-            sh->dir[index] = v;
-            if (index + 1 > sh->count) {
-                sh->count = index + 1;
+        /* the watcher follows only what it shares */
+        if (dir && index < EL_VCPU_SHARED_MAX && el_shm_contains(v) &&
+            (!v->buf || el_shm_contains(v->buf))) {
+            dir->dir[index] = v;
+            if (index + 1 > dir->count) {
+                dir->count = index + 1;
             }
+        } else if (dir) {
+            warn_uncovered(index);
         }
     }
     pthread_mutex_unlock(&create_lock);
@@ -262,9 +233,9 @@ void el_vcpu_make_room(ElVcpu *v, size_t need)
         size_t cap = v->cap * 2 > v->len + need ? v->cap * 2 : v->len + need;
         char *buf;
 
-        if (is_shared(v->buf)) {
+        if (el_shm_contains(v->buf)) {
             /* stay where the watcher sees it (the old one is not reused) */
-            buf = el_vcpu_alloc(cap);
+            buf = el_shm_alloc(cap);
             if (buf) {
                 memcpy(buf, v->buf, v->len);
             }

@@ -68,25 +68,10 @@ ElVcpu *el_vcpu_create(unsigned index, bool text);
 
 /*
  * From now on, keep vCPU state and text buffers in memory shared with a
- * process forked later (the watcher). False if that memory is refused.
+ * process forked later (the watcher; after el_shm_init()). False if that
+ * memory is refused.
  */
 bool el_vcpu_share(void);
-
-/*
- * Zeroed memory, from the shared mapping if there is one and it has room
- * (else the heap). Never freed.
- */
-void *el_vcpu_alloc(size_t n);
-
-/*
- * The same, for memory a forked child never uses (format=bin's chunk
- * buffers): el_vcpu_unshare() does not copy it.
- */
-void *el_vcpu_alloc_scratch(size_t n);
-
-/* In a forked child: make that memory private again (same addresses).
- * Idempotent. */
-void el_vcpu_unshare(void);
 
 /* As el_vcpu_count() and el_vcpu_get(), through the shared directory: what
  * the watcher process sees. */

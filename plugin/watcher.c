@@ -17,20 +17,57 @@
 #include <unistd.h>
 
 #include "sink.h"
-#include "vcpu.h"
 
 static int pipe_w = -1;         /* QEMU's end: its closing wakes the watcher */
 static volatile int *clean;     /* shared: set before a clean close */
+static int watched_fd = -1;     /* what the watcher writes to */
+static void (*watched_write)(int fd);
 
+static int spawn(int out_fd, void (*write_out)(int fd));
+
+/*
+ * A guest's fork (user mode) forked QEMU: the child neither keeps its
+ * parent's watcher waiting nor goes without one. shm.c gave it a copy of
+ * the buffers that a new watcher can share; a format's own fork handler,
+ * which runs first, may have pointed it at another file (el_watch_retarget).
+ */
 static void after_fork_in_child(void)
 {
-    /* A guest's fork: the child neither keeps the watcher waiting nor
-     * writes into its parent's buffers. */
-    if (pipe_w >= 0) {
-        close(pipe_w);
-        pipe_w = -1;
+    if (pipe_w < 0) {
+        return;
     }
-    el_vcpu_unshare();
+    close(pipe_w);
+    pipe_w = -1;
+    if (watched_fd >= 0 && spawn(watched_fd, watched_write) != 0) {
+        static const char msg[] = "execlog: guest forked: no watcher for "
+            "the child; if it ends without the plugin's exit callback, what "
+            "it holds then is lost\n";
+
+        (void)!write(2, msg, sizeof(msg) - 1);
+    }
+}
+
+void el_watch_retarget(int out_fd)
+{
+    watched_fd = out_fd;
+}
+
+/* Close every descriptor from @first on (close_range where the kernel has
+ * it, else one by one up to the limit). */
+static void close_from(int first)
+{
+    long max;
+
+    if (close_range((unsigned)first, ~0u, 0) == 0) {
+        return;
+    }
+    max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 1 << 20) {
+        max = 1 << 20;
+    }
+    for (long fd = first; fd < max; fd++) {
+        close((int)fd);
+    }
 }
 
 static void watch(int rd, int out_fd, void (*write_out)(int fd))
@@ -53,6 +90,18 @@ static void watch(int rd, int out_fd, void (*write_out)(int fd))
 
 int el_watch_start(int out_fd, void (*write_out)(int fd))
 {
+    if (spawn(out_fd, write_out) != 0) {
+        return -1;
+    }
+    watched_fd = out_fd;
+    watched_write = write_out;
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+    return 0;
+}
+
+/* Fork the watcher (twice); on success pipe_w is QEMU's end of its pipe. */
+static int spawn(int out_fd, void (*write_out)(int fd))
+{
     int p[2];
     pid_t pid;
 
@@ -65,7 +114,12 @@ int el_watch_start(int out_fd, void (*write_out)(int fd))
     if (pipe2(p, O_CLOEXEC) != 0) {
         return -1;
     }
-    pid = fork();
+    /*
+     * _Fork: without the pthread_atfork handlers, which are for a guest's
+     * fork (shm.c would give the watcher a private copy of the memory it
+     * must share).
+     */
+    pid = _Fork();
     if (pid < 0) {
         close(p[0]);
         close(p[1]);
@@ -76,7 +130,7 @@ int el_watch_start(int out_fd, void (*write_out)(int fd))
          * wait() would see it). */
         sigset_t all;
 
-        if (fork() != 0) {
+        if (_Fork() != 0) {
             _exit(0);
         }
         setsid();
@@ -95,7 +149,7 @@ int el_watch_start(int out_fd, void (*write_out)(int fd))
         if (rd < 0 || wr < 0 || dup2(rd, 3) < 0 || dup2(wr, 4) < 0) {
             _exit(1);
         }
-        close_range(5, ~0u, 0);
+        close_from(5);
         /* not the guest's stdin or stdout: a reader of QEMU's output must
          * see its end when QEMU ends */
         int null = open("/dev/null", O_RDWR);
@@ -112,7 +166,6 @@ int el_watch_start(int out_fd, void (*write_out)(int fd))
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
     }
     pipe_w = p[1];
-    pthread_atfork(NULL, NULL, after_fork_in_child);
     return 0;
 }
 

@@ -6,7 +6,8 @@
  * which ends QEMU without any plugin exit callback.
  *
  * It is forked at install (twice: it is not QEMU's child, so a guest's
- * wait() never sees it), shares the vCPU buffers with QEMU (vcpu.c) and
+ * wait() never sees it; a guest's forked child gets one of its own),
+ * shares the buffers with QEMU (shm.h) and
  * waits for the end of a pipe that only QEMU holds open. At a clean exit
  * the plugin writes everything itself, marks the exit clean and closes the
  * pipe; the watcher then leaves without writing. Nothing of this is on the
@@ -21,6 +22,12 @@
  * could be started (tracing goes on without).
  */
 int el_watch_start(int out_fd, void (*write_out)(int fd));
+
+/*
+ * In a guest's forked child (from a pthread_atfork child handler that runs
+ * before the watcher's): the child's watcher writes to @out_fd instead.
+ */
+void el_watch_retarget(int out_fd);
 
 /* The plugin wrote everything: the watcher has nothing to do. */
 void el_watch_clean_exit(void);

@@ -192,3 +192,25 @@ for arch in x86_64 aarch64 riscv64; do
     eval "test_bin_fork_child_trace_72_user_${arch}() { fork_child $arch; }"
 done
 test_bin_fork_child_trace_72_user_aarch64_zstd() { fork_child aarch64 zstd; }
+
+# The forked child dies of SIGSEGV (no exit callback in QEMU 7.2): its own
+# watcher writes out what it held; its trace reads back, marked cut off,
+# ending with the faulting store; the parent's is complete.
+test_bin_fork_child_killed_by_signal_72_user() {
+    local crash_pc child last_pc
+    crash_pc=$(nm "$G/aarch64/forkcrash" | awk '$3 == "crash_child" { print $1 }')
+    timeout "$TIMEOUT" qemu-aarch64 -plugin "$(ours v1),format=bin,outfile=$T/t.bin" \
+        "$G/aarch64/forkcrash" >"$T/out" 2>"$T/err" || fail "QEMU failed: $(cat "$T/err")" || return 1
+    grep -q '^forkcrash: child signal 11' "$T/out" || fail "guest: $(cat "$T/out")" || return 1
+    child=$(sed -n "s/^execlog: guest forked: child [0-9]* recorded into '\(.*\)'$/\1/p" "$T/err")
+    [ -n "$child" ] || fail "no child named: $(cat "$T/err")" || return 1
+    settled "$child"
+    "$EL" info "$T/t.bin" | grep -qx 'complete: yes' || fail "parent trace not complete" || return 1
+    "$EL" info "$child" | grep -q '^complete: no (cut off' || fail "child trace not marked cut off" || return 1
+    "$EL" dump "$child" > "$T/dump.log" 2>/dev/null
+    [ "$(wc -l < "$T/dump.log")" -gt 10000 ] || fail "only $(wc -l < "$T/dump.log") lines" || return 1
+    last_pc=$(tail -n 1 "$T/dump.log" | cut -d' ' -f2 | tr -d ,)
+    [ $((last_pc)) -ge $((0x$crash_pc)) ] && [ $((last_pc)) -lt $((0x$crash_pc + 16)) ] \
+        && tail -n 1 "$T/dump.log" | grep -q '"str ' \
+        || fail "last line is not the faulting store in crash_child: $(tail -n 1 "$T/dump.log")"
+}
