@@ -134,6 +134,14 @@ int cmd_info(int argc, char **argv)
     meta_line(t, "max vcpus", "max_vcpus");
     meta_line(t, "options", "options");
     meta_line(t, "plugin", "plugin");
+    meta_line(t, "parent", "parent");
+    /* a forked guest's children, each recorded into a trace of its own */
+    for (const char *m = s->meta; m && (m = strstr(m, "child=")) != NULL;
+         m++) {
+        if (m == s->meta || m[-1] == '\n') {
+            printf("child: %.*s\n", (int)strcspn(m + 6, "\n"), m + 6);
+        }
+    }
     printf("plugin api: %" PRIu32 "\n", s->api);
     printf("compressed: %s\n", (s->flags & EL_FLAG_ZSTD) ? "yes" : "no");
     printf("file size: %" PRIu64 "\n", s->file_size);

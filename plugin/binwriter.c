@@ -8,13 +8,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zstd.h>
 
 #include "shm.h"
+#include "watcher.h"
 
 #define DEFAULT_CHUNK_SIZE (1u << 20)
 #define MAX_DEVICES 1024
@@ -28,19 +32,42 @@ typedef struct Shared {
     int stopped;                /* atomic: recording stopped (disk full) */
     ElBinVcpu *writers;         /* all vCPU writers */
     uint8_t *zout;              /* the writer's compressed chunk */
+    /*
+     * The static chunk being filled: in memory, at its place in the file
+     * (claimed, with blocks behind it, when the chunk starts), its records
+     * written there at the end of each translation (el_bin_static_unlock).
+     * Nothing of the file is ever mapped: a write into a mapping that a
+     * full file system cannot back kills QEMU with SIGBUS.
+     */
+    ElBinVcpu stat;             /* its writer (vcpu EL_STATIC_VCPU) */
+    uint8_t *stat_data;         /* its buffer: chunk header and records */
+    uint64_t stat_off;          /* its place in the file */
+    uint32_t stat_flushed;      /* bytes of stat_data the file has */
 } Shared;
 
 static Shared *sh;
+static ElBinVcpu *static_w;     /* &sh->stat */
 static int fd = -1;
-static char *path;
+static char *path;              /* as given, for messages */
+static char *abs_path;          /* absolute, for a forked child's trace */
 static uint32_t chunk_size;
 static bool use_zstd;
-static uint8_t *header;         /* the file header, mapped */
+/*
+ * The file header as it goes to offset 0, in a page of its own shared with
+ * the watcher and with the QEMU of a forked guest (which adds "child=" to
+ * its parent's metadata): not in el_shm_alloc() memory, of which a forked
+ * child gets a copy of its own. A spin lock word follows it.
+ */
+static uint8_t *header;
+static int *meta_lock;
 static pthread_mutex_t static_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
-static ElBinVcpu static_w;      /* writer of the static chunks */
-static uint8_t *static_chunk;   /* its chunk, mapped from the file */
+static uint64_t *stat_offs;     /* places of the sealed static chunks */
+static size_t n_stat_offs, cap_stat_offs;
 static pid_t owner;             /* the process that records */
+static ElBinBuf fork_mark;      /* a writer's prev in a forked child: forget
+                                   the block before the fork (see
+                                   el_bin_finish_prev) */
 static void *zctx;              /* zstd context of whoever writes chunks */
 static bool watched;            /* sh is in memory the watcher shares */
 
@@ -245,18 +272,35 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-void el_bin_start_writer(void)
+static void start_writer_thread(void)
 {
     pthread_attr_t a;
 
-    if (!sh || writer_running) {
-        return;
-    }
-    /* after the watcher's fork: what a guest's fork must undo */
-    pthread_atfork(NULL, NULL, after_fork_in_child);
     pthread_attr_init(&a);
     writer_running = pthread_create(&writer, &a, writer_main, NULL) == 0;
     pthread_attr_destroy(&a);
+}
+
+/*
+ * A guest's fork: shm.c copies the shared memory for the child just before
+ * the fork; no translation may change the static records meanwhile.
+ */
+static void before_fork(void)
+{
+    pthread_mutex_lock(&static_lock);
+}
+
+static void after_fork_in_parent(void)
+{
+    pthread_mutex_unlock(&static_lock);
+}
+
+void el_bin_start_writer(void)
+{
+    if (!sh || writer_running) {
+        return;
+    }
+    start_writer_thread();
 }
 
 /* The chunk in @b is full (its size in its header): on to the writer. */
@@ -341,42 +385,87 @@ static void note_used(ElBinVcpu *w)
                (uint32_t)(w->pos - w->cur->data - EL_CHUNK_HEADER_SIZE));
 }
 
-/* The static chunk, if any: sealed, unmapped. */
-static void close_static(void)
-{
-    if (static_chunk) {
-        uint32_t used = (uint32_t)(static_w.pos - static_chunk -
-                                   EL_CHUNK_HEADER_SIZE);
+/* The file header, (again) at offset 0, its blocks allocated at open. */
+static bool header_placed;      /* the header's blocks are allocated */
 
-        el_put_u32(static_chunk + EL_CK_RAW, used);
-        el_put_u32(static_chunk + EL_CK_USED, used);
-        el_put_u16(static_chunk + EL_CK_FLAGS, EL_CK_SEALED);
-        munmap(static_chunk, chunk_size);
-        static_chunk = NULL;
-    }
-    static_w.pos = static_w.end = NULL;
+static bool header_write(void)
+{
+    return header_placed && pwrite_all(header, EL_HEADER_SIZE, 0);
 }
 
-/* The static records' chunks: mapped from the file, so never lost. */
+/*
+ * The records of the static chunk that the file does not have yet (the
+ * chunk header with the first ones): into blocks allocated when the chunk
+ * started, so this cannot fail for want of space where fallocate works.
+ * Called at the end of each translation: the file has every definition
+ * before any vCPU runs the code, with or without a watcher. (Also once
+ * recording stopped: the chunk's space is the file's already.)
+ */
+static void static_flush(void)
+{
+    uint32_t len;
+
+    if (!static_w->pos) {
+        return;
+    }
+    len = (uint32_t)(static_w->pos - sh->stat_data);
+    if (len > sh->stat_flushed &&
+        pwrite_all(sh->stat_data + sh->stat_flushed, len - sh->stat_flushed,
+                   sh->stat_off + sh->stat_flushed)) {
+        sh->stat_flushed = len;
+    }
+}
+
+/* Seal the static chunk's header in memory (not yet in the file). */
+static void static_seal(void)
+{
+    uint32_t used = (uint32_t)(static_w->pos - sh->stat_data -
+                               EL_CHUNK_HEADER_SIZE);
+
+    el_put_u32(sh->stat_data + EL_CK_RAW, used);
+    el_put_u32(sh->stat_data + EL_CK_USED, used);
+    el_put_u16(sh->stat_data + EL_CK_FLAGS, EL_CK_SEALED);
+}
+
+/* The static chunk, if any: its last records and sealed header written. */
+static void close_static(void)
+{
+    if (static_w->pos) {
+        static_flush();
+        static_seal();
+        pwrite_all(sh->stat_data, EL_CHUNK_HEADER_SIZE, sh->stat_off);
+        /* (a forked child copies it from here: see fork_copy_static) */
+        if (n_stat_offs == cap_stat_offs) {
+            size_t cap = cap_stat_offs ? cap_stat_offs * 2 : 16;
+            uint64_t *o = realloc(stat_offs, cap * sizeof(*o));
+
+            if (o) {
+                stat_offs = o;
+                cap_stat_offs = cap;
+            }
+        }
+        if (n_stat_offs < cap_stat_offs) {
+            stat_offs[n_stat_offs++] = sh->stat_off;
+        }
+    }
+    static_w->pos = static_w->end = NULL;
+}
+
+/* A new static chunk, in the same buffer, at a new place in the file. */
 static bool static_start_chunk(ElBinVcpu *w)
 {
     uint64_t off;
-    uint8_t *c;
 
     close_static();
     if (!claim(chunk_size, &off)) {
         return false;
     }
-    c = mmap(NULL, chunk_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-             (off_t)off);
-    if (c == MAP_FAILED) {
-        stop_recording("cannot map the file", errno, off);
-        return false;
-    }
-    chunk_header(c, w->vcpu, w->seq++, 0);
-    static_chunk = c;
-    w->pos = c + EL_CHUNK_HEADER_SIZE;
-    w->end = c + chunk_size;
+    sh->stat_off = off;
+    sh->stat_flushed = 0;
+    chunk_header(sh->stat_data, w->vcpu, w->seq++, 0);
+    w->end = sh->stat_data + chunk_size;
+    __atomic_store_n(&w->pos, sh->stat_data + EL_CHUNK_HEADER_SIZE,
+                     __ATOMIC_RELEASE);
     return true;
 }
 
@@ -385,8 +474,11 @@ static bool start_chunk(ElBinVcpu *w)
 {
     ElBinBuf *b;
 
-    if (w == &static_w) {
+    if (w == static_w) {
         return static_start_chunk(w);
+    }
+    if (w->prev == &fork_mark) {
+        w->prev = NULL;     /* (see fork_reset_writer) */
     }
     /*
      * The chunk before the previous one is done with, unless the open
@@ -422,10 +514,14 @@ static bool start_chunk(ElBinVcpu *w)
     }
     b->seq = w->seq;
     chunk_header(b->data, w->vcpu, w->seq++, w->insns);
-    __atomic_store_n(&b->state, EL_BUF_VCPU, __ATOMIC_RELEASE);
-    w->cur = b;
     w->pos = b->data + EL_CHUNK_HEADER_SIZE;
+    if (b->seq == 0) {
+        /* a vCPU's first chunk in this trace starts with its VCPU record */
+        *w->pos++ = EL_REC_VCPU;
+    }
     w->end = b->data + chunk_size;
+    w->cur = b;
+    __atomic_store_n(&b->state, EL_BUF_VCPU, __ATOMIC_RELEASE);
     return true;
 }
 
@@ -436,6 +532,12 @@ bool el_bin_room_slow(ElBinVcpu *w, size_t need)
 
 void el_bin_finish_prev(ElBinVcpu *w)
 {
+    if (w->prev == &fork_mark) {
+        /* a forked child's first block: the one it leaves ran in the
+         * parent (and is in the parent's trace) */
+        w->prev = NULL;
+        w->insns = 0;
+    }
     if (w->hold) {
         finish_chunk(w->hold);
         w->hold = NULL;
@@ -457,10 +559,7 @@ ElBinVcpu *el_bin_vcpu_new(uint32_t vcpu)
     }
     w->vcpu = vcpu;
     w->count = w->dummy;
-    if (el_bin_room(w, 1)) {
-        publish(w->pos, EL_REC_VCPU);
-        w->pos++;
-    }
+    start_chunk(w);         /* with the VCPU record */
     pthread_mutex_lock(&static_lock);
     if (el_shm_contains(w) && el_shm_contains(sh)) {
         w->next = sh->writers;      /* the watcher follows only these */
@@ -489,13 +588,14 @@ void el_bin_static_lock(void)
 
 void el_bin_static_unlock(void)
 {
+    static_flush();
     pthread_mutex_unlock(&static_lock);
 }
 
 void el_bin_def_insn(uint32_t id, uint64_t pc, const uint8_t *bytes,
                      uint8_t size, const char *disas, uint32_t disas_len)
 {
-    ElBinVcpu *w = &static_w;
+    ElBinVcpu *w = static_w;
     uint8_t *p;
     size_t n = 1;
 
@@ -517,7 +617,7 @@ void el_bin_def_insn(uint32_t id, uint64_t pc, const uint8_t *bytes,
 
 void el_bin_def_tb(uint32_t id, const uint32_t *insns, uint32_t count)
 {
-    ElBinVcpu *w = &static_w;
+    ElBinVcpu *w = static_w;
     uint8_t *p;
     size_t n = 1;
 
@@ -559,8 +659,8 @@ uint32_t el_bin_device(const char *name)
     }
     id = next_device_id++;
     len = strlen(name);
-    if (el_bin_room(&static_w, 1 + 2 * EL_VARINT_MAX + len)) {
-        uint8_t *p = static_w.pos;
+    if (el_bin_room(static_w, 1 + 2 * EL_VARINT_MAX + len)) {
+        uint8_t *p = static_w->pos;
         size_t k = 1;
 
         k += el_put_varint(p + k, id);
@@ -568,7 +668,8 @@ uint32_t el_bin_device(const char *name)
         memcpy(p + k, name, len);
         k += len;
         publish(p, EL_REC_DEVICE);
-        static_w.pos += k;
+        static_w->pos += k;
+        static_flush();
     }
 remember:
     if (n < MAX_DEVICES) {
@@ -666,54 +767,334 @@ bool el_bin_tb(const uint32_t *ids, uint32_t n, uint32_t *id)
     return true;
 }
 
+static void meta_lock_take(int *lock)
+{
+    while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) {
+        sched_yield();
+    }
+}
+
+static void meta_lock_give(int *lock)
+{
+    __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Add @line to the metadata of header @h, if it fits. */
+static void meta_add(uint8_t *h, const char *line)
+{
+    uint32_t len = el_get_u32(h + EL_HDR_META_LEN);
+    size_t n = strlen(line);
+
+    if (EL_HDR_META + len + n <= EL_HEADER_SIZE) {
+        memcpy(h + EL_HDR_META + len, line, n);
+        el_put_u32(h + EL_HDR_META_LEN, len + (uint32_t)n);
+    }
+}
+
 void el_bin_meta_append(const char *line)
 {
     if (!header) {
         return;
     }
-    uint32_t len = el_get_u32(header + EL_HDR_META_LEN);
-    size_t n = strlen(line);
+    meta_lock_take(meta_lock);
+    meta_add(header, line);
+    meta_lock_give(meta_lock);
+    header_write();
+}
 
-    if (EL_HDR_META + len + n <= EL_HEADER_SIZE) {
-        memcpy(header + EL_HDR_META + len, line, n);
-        el_put_u32(header + EL_HDR_META_LEN, len + (uint32_t)n);
-    }
+/* A page for a file header and the spin lock word after it, shared. */
+static uint8_t *header_page(void)
+{
+    void *m = mmap(NULL, 2 * EL_HEADER_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    return m == MAP_FAILED ? NULL : m;
 }
 
 /*
- * A guest that forks (user mode) forks QEMU: the child must not write into
- * its parent's chunks, file or shared memory. It records nothing.
+ * The trace file at @p: a new file (a new inode, created beside it and
+ * renamed over it), locked, never the old one truncated in place — a
+ * reader that has the old one mapped would die of SIGBUS, and goes on
+ * reading it unharmed instead. Refused while another QEMU records into @p
+ * (it holds an exclusive lock on it; a reader's shared lock does not
+ * stop a new recording). Two QEMUs starting at the same instant may both
+ * pass the check: the later rename wins, the other records into a file
+ * no longer named.
  */
-static void detach(ElBinVcpu *w)
+static int create_trace(const char *p, char *err, size_t errlen)
 {
+    struct stat st;
+    char *target = NULL;
+    char *tmp = NULL;
+    int old, nfd = -1;
+
+    if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode)) {
+        target = realpath(p, NULL);     /* write where the link points */
+    }
+    if (!target) {
+        target = strdup(p);
+    }
+    if (!target) {
+        snprintf(err, errlen, "outfile '%s': out of memory", p);
+        return -1;
+    }
+    old = open(target, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (old < 0 && errno == EACCES) {
+        old = open(target, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    }
+    if (old >= 0) {
+        bool regular = fstat(old, &st) == 0 && S_ISREG(st.st_mode);
+        bool busy = regular && flock(old, LOCK_SH | LOCK_NB) != 0 &&
+                    errno == EWOULDBLOCK;
+
+        close(old);
+        if (!regular) {
+            snprintf(err, errlen, "outfile '%s': not a regular file "
+                     "(format=bin writes a file of its own)", p);
+            goto fail;
+        }
+        if (busy) {
+            snprintf(err, errlen, "outfile '%s': another QEMU is recording "
+                     "into it", p);
+            goto fail;
+        }
+    } else if (errno != ENOENT) {
+        snprintf(err, errlen, "outfile '%s': cannot open: %s", p,
+                 strerror(errno));
+        goto fail;
+    }
+    tmp = malloc(strlen(target) + 40);
+    if (!tmp) {
+        snprintf(err, errlen, "outfile '%s': out of memory", p);
+        goto fail;
+    }
+    for (unsigned i = 0; nfd < 0 && i < 100; i++) {
+        sprintf(tmp, "%s.tmp.%d.%u", target, (int)getpid(), i);
+        nfd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (nfd < 0 && errno != EEXIST) {
+            break;
+        }
+    }
+    if (nfd < 0) {
+        snprintf(err, errlen, "outfile '%s': cannot create '%s': %s", p, tmp,
+                 strerror(errno));
+        goto fail;
+    }
+    /*
+     * Held while the file is written, by QEMU and then by the watcher (the
+     * same open file): readers can tell a trace still being written. (A
+     * file system without locks: recorded all the same, unlocked.)
+     */
+    (void)flock(nfd, LOCK_EX | LOCK_NB);
+    if (rename(tmp, target) != 0) {
+        snprintf(err, errlen, "outfile '%s': cannot rename '%s' to it: %s",
+                 p, tmp, strerror(errno));
+        unlink(tmp);
+        close(nfd);
+        nfd = -1;
+    }
+fail:
+    free(tmp);
+    free(target);
+    return nfd;
+}
+
+/* @p made absolute (a guest's chdir moves QEMU's working directory). */
+static char *absolute(const char *p)
+{
+    char cwd[4096];
+    char *r;
+
+    if (p[0] == '/' || !getcwd(cwd, sizeof(cwd))) {
+        return strdup(p);
+    }
+    r = malloc(strlen(cwd) + strlen(p) + 2);
+    if (r) {
+        sprintf(r, "%s/%s", cwd, p);
+    }
+    return r;
+}
+
+/* Blocks for the header, and the header written: at a new trace's start. */
+static void header_start(void)
+{
+    sh->next_off = EL_HEADER_SIZE;
+    header_placed = allocate(0, EL_HEADER_SIZE);
+    header_write();
+}
+
+/* ---- A guest's fork (user mode) ---------------------------------------- */
+
+/*
+ * A guest that forks forks QEMU: the child records into a trace of its
+ * own, PATH.PID beside its parent's, named in the parent's metadata
+ * ("child=") and on stderr. It starts with a copy of the parent's static
+ * records (what the child runs was translated by the parent) and the
+ * parent's writers reset: only the vCPU that forked runs in the child, and
+ * its first block there is the one after the system call (which ends a
+ * TB). Its watcher (watcher.c, started by its fork handler, which runs
+ * after this one) writes out what it holds if it dies without its exit
+ * callback: it is pointed at the child's trace here.
+ */
+
+static void fork_reset_writer(ElBinVcpu *w)
+{
+    for (uint32_t i = 0; i < w->n_bufs && i < EL_BIN_BUFS; i++) {
+        /* (scratch memory: the child's own zero pages, shm.h) */
+        w->bufs[i].state = EL_BUF_FREE;
+    }
+    w->cur = w->hold = NULL;
+    w->prev = &fork_mark;
     w->pos = w->end = NULL;
     w->count = w->dummy;
-    w->cur = w->prev = w->hold = NULL;
+    w->open_count = 0;
+    w->insns = w->loads = w->stores = 0;
+    w->last_tb = 0;
+    w->last_vaddr = 0;
+    w->last_pdelta = 0;
+    w->seq = 0;
 }
+
+/* The parent's static chunks, from its file @from, into the child's. */
+static bool fork_copy_static(int from)
+{
+    uint8_t *buf = malloc(chunk_size);
+    uint64_t off;
+
+    if (!buf) {
+        return false;
+    }
+    for (size_t i = 0; i < n_stat_offs; i++) {
+        if (pread(from, buf, chunk_size, (off_t)stat_offs[i]) !=
+            (ssize_t)chunk_size || !claim(chunk_size, &off) ||
+            !pwrite_all(buf, EL_CHUNK_HEADER_SIZE +
+                        el_get_u32(buf + EL_CK_USED), off)) {
+            free(buf);
+            return false;
+        }
+        stat_offs[i] = off;
+    }
+    free(buf);
+    if (static_w->pos) {
+        if (!claim(chunk_size, &off)) {
+            return false;
+        }
+        sh->stat_off = off;
+        sh->stat_flushed = 0;
+        static_flush();
+    }
+    return !stopped();
+}
+
+/* The child's header: its parent's, recording, without "child=" lines. */
+static void fork_header(uint8_t *h, const uint8_t *parent)
+{
+    uint32_t len = el_get_u32(parent + EL_HDR_META_LEN);
+    const char *m = (const char *)parent + EL_HDR_META;
+    const char *end = m + (len < EL_HEADER_SIZE - EL_HDR_META ?
+                           len : EL_HEADER_SIZE - EL_HDR_META);
+    char line[4200];
+
+    memcpy(h, parent, EL_HDR_META);
+    el_put_u32(h + EL_HDR_STATE, EL_STATE_RECORDING);
+    el_put_u64(h + EL_HDR_END, 0);
+    el_put_u32(h + EL_HDR_META_LEN, 0);
+    while (m < end) {
+        const char *nl = memchr(m, '\n', (size_t)(end - m));
+        size_t n = nl ? (size_t)(nl - m) + 1 : (size_t)(end - m);
+
+        if (strncmp(m, "child=", 6) != 0 && n < sizeof(line)) {
+            memcpy(line, m, n);
+            line[n] = '\0';
+            meta_add(h, line);
+        }
+        m += n;
+    }
+    snprintf(line, sizeof(line), "parent=%s\n", abs_path);
+    meta_add(h, line);
+}
+
+static void start_writer_thread(void);
 
 static void after_fork_in_child(void)
 {
-    /* shm.c made sh and the writers ours already */
-    if (sh) {
-        __atomic_store_n(&sh->stopped, 1, __ATOMIC_RELEASE);
-        for (ElBinVcpu *w = sh->writers; w; w = w->next) {
-            detach(w);
-        }
-    }
-    detach(&static_w);
-    static_chunk = NULL;
-    header = NULL;
-    if (fd >= 0) {
-        close(fd);      /* nor keep the file locked */
-        fd = -1;
-    }
-    writer_running = false;
-    q_head = q_tail = NULL;
+    int parent_fd = fd;
+    uint8_t *parent_header = header;
+    int *parent_lock = meta_lock;
+    bool parent_stopped;
+    char *child_path, *parent_path = abs_path;
+    char err[512], line[4200];
+    uint8_t *h;
+
+    /* shm.c made sh and the writers ours already: a copy taken just
+     * before the fork (static_lock held, see before_fork) */
     pthread_mutex_init(&static_lock, NULL);
     pthread_mutex_init(&grow_lock, NULL);
     pthread_mutex_init(&q_lock, NULL);
     pthread_cond_init(&q_work, NULL);
     pthread_cond_init(&q_free, NULL);
+    writer_running = false;
+    q_head = q_tail = NULL;
+    q_closing = false;
+    if (!sh || owner == 0) {
+        return;
+    }
+    parent_stopped = stopped() || !header;
+    __atomic_store_n(&sh->stopped, 1, __ATOMIC_RELEASE);
+    for (ElBinVcpu *w = sh->writers; w; w = w->next) {
+        fork_reset_writer(w);
+    }
+    owner = getpid();
+    fd = -1;
+    child_path = malloc(strlen(parent_path) + 24);
+    h = header_page();
+    if (parent_stopped || !child_path || !h) {
+        fprintf(stderr, "execlog: guest forked: child %d not recorded (%s)\n",
+                (int)owner, parent_stopped ? "the parent's recording had "
+                "stopped" : "out of memory");
+        goto out;
+    }
+    sprintf(child_path, "%s.%d", parent_path, (int)owner);
+    fd = create_trace(child_path, err, sizeof(err));
+    if (fd < 0) {
+        fprintf(stderr, "execlog: guest forked: child %d not recorded: %s\n",
+                (int)owner, err);
+        goto out;
+    }
+    meta_lock_take(parent_lock);
+    fork_header(h, parent_header);
+    meta_lock_give(parent_lock);
+    header = h;
+    meta_lock = (int *)(h + EL_HEADER_SIZE);
+    path = abs_path = child_path;
+    __atomic_store_n(&sh->stopped, 0, __ATOMIC_RELEASE);
+    header_start();
+    if (!fork_copy_static(parent_fd)) {
+        stop_recording("cannot copy the parent's definitions", errno, 0);
+        goto out;
+    }
+    if (use_zstd) {
+        zctx = ZSTD_createCCtx();   /* (the parent's copy may be mid-use) */
+        if (!zctx) {
+            stop_recording("out of memory for zstd", ENOMEM, 0);
+            goto out;
+        }
+    }
+    /* the parent's trace names it (written at once: the parent may end
+     * first) */
+    snprintf(line, sizeof(line), "child=%s\n", child_path);
+    meta_lock_take(parent_lock);
+    meta_add(parent_header, line);
+    meta_lock_give(parent_lock);
+    (void)pwrite(parent_fd, parent_header, EL_HEADER_SIZE, 0);
+    start_writer_thread();
+    fprintf(stderr, "execlog: guest forked: child %d recorded into '%s'\n",
+            (int)owner, child_path);
+out:
+    el_watch_retarget(fd);      /* the child's own watcher (or none) */
+    if (parent_fd >= 0) {
+        close(parent_fd);   /* nor keep the parent's file locked */
+    }
 }
 
 /* ---- Open and close ---------------------------------------------------- */
@@ -736,45 +1117,29 @@ int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
     use_zstd = cfg->zstd;
     sh = bin_alloc(sizeof(*sh), false);
     watched = el_shm_contains(sh);
+    if (sh) {
+        static_w = &sh->stat;
+        sh->stat_data = bin_alloc(chunk_size, false);
+    }
     if (use_zstd && sh) {
         sh->zout = bin_alloc(EL_CHUNK_HEADER_SIZE +
                              ZSTD_compressBound(chunk_size) +
                              EL_CHUNK_ALIGN, true);
         zctx = ZSTD_createCCtx();
     }
-    if (!sh || (use_zstd && (!sh->zout || !zctx))) {
+    header = header_page();
+    path = strdup(cfg->path);
+    abs_path = absolute(cfg->path);
+    if (!sh || !sh->stat_data || !header || !path || !abs_path ||
+        (use_zstd && (!sh->zout || !zctx))) {
         snprintf(err, errlen, "outfile '%s': out of memory", cfg->path);
         return -1;
     }
-    fd = open(cfg->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    meta_lock = (int *)(header + EL_HEADER_SIZE);
+    fd = create_trace(cfg->path, err, errlen);
     if (fd < 0) {
-        snprintf(err, errlen, "outfile '%s': cannot open: %s", cfg->path,
-                 strerror(errno));
         return -1;
     }
-    path = strdup(cfg->path);
-    /*
-     * Held while the file is written, by QEMU and then by the watcher (the
-     * same open file): readers can tell a trace still being written.
-     */
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
-        snprintf(err, errlen, "outfile '%s': another QEMU is recording into "
-                 "it", cfg->path);
-        close(fd);
-        fd = -1;
-        return -1;
-    }
-    /* (a file system without locks: recorded all the same, unlocked) */
-    if (ftruncate(fd, 0) != 0 || ftruncate(fd, EL_HEADER_SIZE) != 0 ||
-        (header = mmap(NULL, EL_HEADER_SIZE, PROT_READ | PROT_WRITE,
-                       MAP_SHARED, fd, 0)) == MAP_FAILED) {
-        snprintf(err, errlen, "outfile '%s': cannot write: %s", cfg->path,
-                 strerror(errno));
-        close(fd);
-        fd = -1;
-        return -1;
-    }
-    sh->next_off = EL_HEADER_SIZE;
     owner = getpid();
     memcpy(header, EL_MAGIC, EL_MAGIC_LEN);
     el_put_u16(header + EL_HDR_VERSION, EL_FORMAT_VERSION);
@@ -788,13 +1153,23 @@ int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
     el_put_u32(header + EL_HDR_META_LEN, (uint32_t)meta_len);
     memcpy(header + EL_HDR_META, cfg->meta, meta_len);
 
-    static_w.vcpu = EL_STATIC_VCPU;
-    static_w.count = static_w.dummy;
-    if (!el_bin_room(&static_w, 1)) {
-        snprintf(err, errlen, "outfile '%s': cannot write the first chunk",
-                 cfg->path);
-        return -1;
+    /*
+     * From here on, a file system that is full (or fails otherwise) stops
+     * the recording with one message; the guest runs on (what is written
+     * stays readable: here, possibly nothing but an empty file).
+     */
+    header_start();
+    static_w->vcpu = EL_STATIC_VCPU;
+    static_w->count = static_w->dummy;
+    if (start_chunk(static_w)) {
+        static_flush();
     }
+    /*
+     * A guest's fork: registered after shm.c's handlers (its copy for the
+     * child is taken with static_lock held) and before the watcher's (which
+     * starts the child's watcher on the trace this one creates).
+     */
+    pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
     return 0;
 }
 
@@ -804,6 +1179,9 @@ static void close_vcpu(ElBinVcpu *w)
     uint8_t *p;
     size_t n = 1;
 
+    if (w->seq == 0 && !w->cur) {
+        return;     /* not in this trace (a forked child's other vCPUs) */
+    }
     w->insns += w->open_count;
     w->open_count = 0;
     w->count = w->dummy;
@@ -830,7 +1208,7 @@ void el_bin_close(ElBinVcpu **vcpus, uint32_t n)
     bool ok;
 
     if (getpid() != owner || !header) {
-        return;     /* a forked child: the trace is its parent's */
+        return;
     }
     for (uint32_t i = 0; i < n; i++) {
         if (vcpus[i]) {
@@ -850,12 +1228,15 @@ void el_bin_close(ElBinVcpu **vcpus, uint32_t n)
     pthread_mutex_unlock(&static_lock);
 
     ok = !stopped();
+    meta_lock_take(meta_lock);
     el_put_u64(header + EL_HDR_END, __atomic_load_n(&sh->next_off,
                                                     __ATOMIC_ACQUIRE));
     if (ok) {
         el_put_u32(header + EL_HDR_STATE, EL_STATE_COMPLETE);
     }
-    munmap(header, EL_HEADER_SIZE);
+    meta_lock_give(meta_lock);
+    /* (state stays "recording" if stopped: the trace says it is cut off) */
+    header_write();
     if (zctx) {
         ZSTD_freeCCtx(zctx);
         zctx = NULL;
@@ -924,4 +1305,12 @@ void el_bin_salvage(int out_fd)
         }
         salvage_vcpu(w);
     }
+    /* the static chunk, sealed, and the header (its metadata may have
+     * grown since it was last written) */
+    if (static_w->pos) {
+        static_seal();
+        pwrite_all(sh->stat_data, (size_t)(static_w->pos - sh->stat_data),
+                   sh->stat_off);
+    }
+    header_write();
 }

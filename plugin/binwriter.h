@@ -9,8 +9,12 @@
  * buffer. If QEMU ends without the plugin's exit callback (SIGKILL, or a
  * guest killed by a signal in QEMU 7.2 user mode), the watcher writes out
  * every chunk QEMU still held, the one being filled included. Static
- * records (instructions, TBs, devices) go to chunks of their own, mapped
- * from the file, under a lock, at translation time only.
+ * records (instructions, TBs, devices) go to chunks of their own, under a
+ * lock, at translation time only, in a buffer the watcher shares too; the
+ * file has them at the end of each translation (pwrite). Nothing of the
+ * file is ever mapped: a full file system stops the recording with a
+ * message, never QEMU. A guest's fork (user mode) starts a trace of its
+ * own for the child, PATH.PID.
  */
 #ifndef EXECLOG_BINWRITER_H
 #define EXECLOG_BINWRITER_H

@@ -19,6 +19,7 @@
 
 #include "binwriter.h"
 #include "compat.h"
+#include "devcache.h"
 #include "insncache.h"
 #include "meta.h"
 #include "options.h"
@@ -100,6 +101,14 @@ static void vcpu_insn_exec_only_regs(unsigned int vcpu_index, void *udata)
     }
 }
 
+/* Each vCPU's I/O region names (devcache.h); the first EL_DEV_VCPUS. */
+static ElDevCache dev_caches[EL_DEV_VCPUS];
+
+static inline ElDevCache *dev_cache(unsigned int vcpu_index)
+{
+    return vcpu_index < EL_DEV_VCPUS ? &dev_caches[vcpu_index] : NULL;
+}
+
 static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
                      uint64_t vaddr, void *udata)
 {
@@ -115,15 +124,23 @@ static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
     if (hw) {
         /*
          * QEMU names RAM "RAM" and interns the name on every call (a hash
-         * lookup under a lock): ask only for the name of an I/O region.
+         * lookup under a lock): ask only for the name of an I/O region,
+         * and that once per address (devcache.h).
          */
-        const char *dev = qemu_plugin_hwaddr_is_io(hw) ?
-                          qemu_plugin_hwaddr_device_name(hw) : "RAM";
-        size_t dlen = strlen(dev);
+        uint64_t paddr = qemu_plugin_hwaddr_phys_addr(hw);
+        const char *dev = "RAM";
+        size_t dlen;
 
+        if (qemu_plugin_hwaddr_is_io(hw)) {
+            bool fresh;
+            ElDevSlot *s = el_dev_lookup(dev_cache(vcpu_index), hw, paddr,
+                                         &fresh);
+
+            dev = s ? s->name : qemu_plugin_hwaddr_device_name(hw);
+        }
+        dlen = strlen(dev);
         el_vcpu_reserve(v, EL_FMT_MEM_MAX + 2 + dlen);
-        v->len += el_fmt_mem(v->buf + v->len, is_store,
-                             qemu_plugin_hwaddr_phys_addr(hw));
+        v->len += el_fmt_mem(v->buf + v->len, is_store, paddr);
         v->len += el_fmt_device(v->buf + v->len, dev, dlen);
     } else {
         el_vcpu_reserve(v, EL_FMT_MEM_MAX);
@@ -258,8 +275,21 @@ static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
     if (hw) {
         bits |= EL_MEM_PHYS;
         paddr = qemu_plugin_hwaddr_phys_addr(hw);
-        device = qemu_plugin_hwaddr_is_io(hw) ?
-                 el_bin_device(qemu_plugin_hwaddr_device_name(hw)) : 0;
+        if (qemu_plugin_hwaddr_is_io(hw)) {
+            /* the name once per address (devcache.h); its id with it */
+            bool fresh;
+            ElDevSlot *s = el_dev_lookup(dev_cache(vcpu_index), hw, paddr,
+                                         &fresh);
+
+            if (!s) {
+                device = el_bin_device(qemu_plugin_hwaddr_device_name(hw));
+            } else {
+                if (fresh) {
+                    s->id = el_bin_device(s->name);
+                }
+                device = s->id;
+            }
+        }
     }
     el_bin_mem(w, bin_mem_index(w, vcpu_index, (uintptr_t)udata), bits, vaddr, device,
                paddr);

@@ -4,9 +4,9 @@
  * "-d plugin -D FILE" works as with upstream execlog) or a file of our own.
  *
  * Callers hand over whole lines in large batches; each batch reaches the
- * destination in one piece (one qemu_plugin_outs call, or a place of its
- * own in the file, claimed with one atomic add), so lines of different
- * vCPUs never interleave.
+ * destination in one piece (one qemu_plugin_outs call, a place of its own
+ * in the file, claimed with one atomic add, or one writer at a time to a
+ * pipe), so lines of different vCPUs never interleave.
  */
 #ifndef EXECLOG_SINK_H
 #define EXECLOG_SINK_H
@@ -32,9 +32,11 @@ int el_sink_open_file(const char *path, char *err, size_t errlen);
 
 /*
  * Write @len bytes of @buf. @buf[len] must be writable: it is borrowed for a
- * NUL terminator and restored. Thread-safe, lock-free (the kernel or QEMU's
- * log orders concurrent batches). A failed write is reported once on stderr
- * and counted; the trace is then marked incomplete.
+ * NUL terminator and restored. Thread-safe: lock-free into a file (each
+ * batch has a place of its own) and through QEMU's log (which takes its
+ * own lock per call); to a pipe, FIFO or terminal one batch at a time,
+ * under a lock taken once per batch. A failed write is reported once on
+ * stderr, with where the trace ends; nothing is written after it.
  */
 void el_sink_write(char *buf, size_t len);
 
@@ -46,7 +48,7 @@ void el_sink_write(char *buf, size_t len);
 void el_sink_write_placed(char *buf, size_t len, uint64_t *placed);
 void el_sink_rewrite(const char *buf, size_t len, uint64_t placed);
 
-/* Report lost output, if any, and close the file. */
+/* Cut the file where the trace ends and close it. */
 void el_sink_close(void);
 
 #endif

@@ -152,9 +152,8 @@ test_bin_outfile_in_use_72_user() {
         || fail "info of a trace being written: $(tail -1 "$T/info")"
 }
 
-# A guest that forks forks QEMU: the trace is the parent's alone, complete,
-# and its totals are the parent's (the counter's file is written by the
-# parent last, after waiting for the child).
+# A guest that forks forks QEMU: the trace is the parent's, complete, and
+# its totals are the parent's (the child's own trace: tests/e2e/sinks.sh).
 test_bin_guest_fork_72_user() {
     timeout "$TIMEOUT" qemu-aarch64 \
         -plugin "$(ours v1),format=bin,outfile=$T/t.bin" \
@@ -164,53 +163,7 @@ test_bin_guest_fork_72_user() {
     same_stats "$T/t.bin" "$T/count" || return 1
 }
 
-# A full disk: recording stops with one message, QEMU and the guest go on,
-# and the trace reads back as far as it got, marked incomplete.
-test_bin_disk_full_72_user() {
-    mkdir -p "$T/small"
-    if ! mount -t tmpfs -o size=3m tmpfs "$T/small" 2>/dev/null; then
-        echo "    SKIP: cannot mount a small tmpfs here (not root?)"
-        return 0
-    fi
-    local rc
-    timeout "$TIMEOUT" qemu-aarch64 -plugin "$(ours v1),format=bin,outfile=$T/small/t.bin" \
-        "$G/aarch64/workload" >"$T/out" 2>"$T/err"
-    rc=$?
-    cp "$T/small/t.bin" "$T/t.bin" 2>/dev/null
-    umount "$T/small"
-    [ $rc -eq 0 ] || fail "QEMU exited with $rc" || return 1
-    grep -q checksum "$T/out" || fail "the guest did not finish" || return 1
-    [ "$(grep -c '^execlog: ' "$T/err")" -eq 1 ] || fail "want one message: $(cat "$T/err")" || return 1
-    grep -q "No space left on device; recording stopped, the trace is incomplete" "$T/err" \
-        || fail "message: $(cat "$T/err")" || return 1
-    "$EL" info "$T/t.bin" | grep -q '^complete: no' || fail "info does not say incomplete" || return 1
-    local n
-    n=$("$EL" stats "$T/t.bin" 2>/dev/null | awk -F': ' '$1 == "instructions" { print $2 }')
-    [ "${n:-0}" -gt 100000 ] || fail "only ${n:-0} instructions readable" || return 1
-    # (run as the recording was, under timeout: the guest sees the same
-    # environment, so the same stack addresses)
-    cmp -s <("$EL" dump "$T/t.bin" 2>/dev/null | head -n $((n - 1))) \
-        <(timeout "$TIMEOUT" qemu-aarch64 -plugin "$(ours v1),outfile=/dev/fd/3" \
-            "$G/aarch64/workload" 3>&1 >/dev/null 2>&1 | head -n $((n - 1))) \
-        || fail "the readable part is not a prefix of a complete run"
-}
-
-test_text_disk_full_72_user() {
-    mkdir -p "$T/small"
-    if ! mount -t tmpfs -o size=2m tmpfs "$T/small" 2>/dev/null; then
-        echo "    SKIP: cannot mount a small tmpfs here (not root?)"
-        return 0
-    fi
-    timeout "$TIMEOUT" qemu-aarch64 -plugin "$(ours v1),outfile=$T/small/t.log" \
-        "$G/aarch64/basic" >"$T/out" 2>"$T/err"
-    local rc=$?
-    umount "$T/small"
-    [ $rc -eq 0 ] || fail "QEMU exited with $rc" || return 1
-    grep -q "outfile '$T/small/t.log': write failed: No space left on device" "$T/err" \
-        || fail "no message: $(cat "$T/err")" || return 1
-    grep -Eq "outfile '.*': [0-9]+ bytes of trace were not written" "$T/err" \
-        || fail "no final count of lost bytes: $(cat "$T/err")"
-}
+# A full disk, before and during the run: tests/e2e/sinks.sh.
 
 # -smp 2 with a guest that never starts vCPU 1: QEMU 10.0's format=text ends
 # with an empty line for it, and so does the dump.

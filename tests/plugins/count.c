@@ -6,11 +6,14 @@
  * what execlog logged.
  *
  * Option: out=PATH (required). Writes "instructions: N", "loads: N",
- * "stores: N" lines at exit.
+ * "stores: N" lines at exit. A forked child (user mode) counts from the
+ * fork on and writes to PATH.PID.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <qemu-plugin.h>
 
@@ -18,6 +21,13 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 static uint64_t n_insns, n_loads, n_stores;
 static const char *out_path;
+static int forked;
+
+static void after_fork_in_child(void)
+{
+    n_insns = n_loads = n_stores = 0;
+    forked = 1;
+}
 
 static void on_insn(unsigned int vcpu, void *udata)
 {
@@ -48,8 +58,14 @@ static void on_tb(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 
 static void on_exit_cb(qemu_plugin_id_t id, void *p)
 {
-    FILE *f = fopen(out_path, "w");
+    char child_path[4096];
+    FILE *f;
 
+    if (forked) {
+        snprintf(child_path, sizeof(child_path), "%s.%d", out_path,
+                 (int)getpid());
+    }
+    f = fopen(forked ? child_path : out_path, "w");
     if (!f) {
         perror(out_path);
         return;
@@ -76,6 +92,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
         fprintf(stderr, "count: out=PATH is required\n");
         return -1;
     }
+    pthread_atfork(NULL, NULL, after_fork_in_child);
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb);
     qemu_plugin_register_atexit_cb(id, on_exit_cb, NULL);
     return 0;
