@@ -20,7 +20,6 @@
 #define EL_VCPU_MAX (EL_VCPU_PAGES << EL_VCPU_PAGE_BITS)
 
 struct ElRegs;
-struct ElBinVcpu;
 
 typedef struct ElVcpu {
     char *buf;
@@ -32,7 +31,6 @@ typedef struct ElVcpu {
     uint8_t prefix_len;
     char prefix[14];        /* "N, " */
     struct ElRegs *regs;    /* registers to watch, or NULL */
-    struct ElBinVcpu *bin;  /* format=bin: this vCPU's writer */
     /* a flush under way, for the watcher: see el_vcpu_flush() */
     size_t inflight_len;
     size_t inflight_pending;

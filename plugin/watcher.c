@@ -88,6 +88,13 @@ static void watch(int rd, int out_fd, void (*write_out)(int fd))
     _exit(0);
 }
 
+void el_watch_missing(void)
+{
+    fprintf(stderr, "execlog: cannot start the watcher process; if QEMU "
+            "ends without the plugin's exit callback, what it holds in "
+            "memory then is lost\n");
+}
+
 int el_watch_start(int out_fd, void (*write_out)(int fd))
 {
     if (spawn(out_fd, write_out) != 0) {

@@ -29,6 +29,9 @@ int el_watch_start(int out_fd, void (*write_out)(int fd));
  */
 void el_watch_retarget(int out_fd);
 
+/* Say once on stderr that there is no watcher, and what that means. */
+void el_watch_missing(void);
+
 /* The plugin wrote everything: the watcher has nothing to do. */
 void el_watch_clean_exit(void);
 

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * format=bin: every executed instruction and access, as records of a
+ * binary trace (docs/trace-format.md, binwriter.h).
+ *
+ * Translation time (vcpu_tb_trans_bin) defines each instruction and TB
+ * once; at run time a callback at the start of each block writes a BLOCK
+ * record, the block's instructions are counted inline where that is exact
+ * (compat.h, serial.h), and a callback per access writes a MEM record.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bin.h"
+#include "binwriter.h"
+#include "compat.h"
+#include "devcache.h"
+#include "insncache.h"
+#include "meta.h"
+#include "serial.h"
+#include "shm.h"
+#include "watcher.h"
+
+#define BIN_VCPU_MAX 65536
+
+static bool system_mode;
+static bool binary_noted;       /* binary= is in the header */
+
+/* ------------------------------------------------------------------------ */
+/* Run time: these run for every block, instruction or memory access.      */
+/* No locks, no allocation, no printf.                                      */
+
+/*
+ * The writers are found in a flat table, the one registry of this front
+ * end (one load per callback); set at vCPU init, before the vCPU runs.
+ */
+static ElBinVcpu *bin_vcpus[BIN_VCPU_MAX];
+
+static inline ElBinVcpu *bin_get(unsigned int vcpu_index)
+{
+    return vcpu_index < BIN_VCPU_MAX ? bin_vcpus[vcpu_index] : NULL;
+}
+
+/*
+ * A block starts. The count of the one the vCPU leaves is settled: from the
+ * inline counter if it was counted that way (compat.h), else it is already
+ * in place (bin_insn_exec).
+ */
+static inline void bin_block(unsigned int vcpu_index, void *udata,
+                             bool counted)
+{
+    ElBinVcpu *w = bin_get(vcpu_index);
+
+    if (__builtin_expect(w != NULL, 1)) {
+        uint64_t started = w->open_counted ?
+                           el_progress_read(vcpu_index, &w->live, true) : 0;
+
+        el_bin_block(w, (uint32_t)(uintptr_t)udata, started, counted);
+    }
+}
+
+static void bin_tb_exec_counted(unsigned int vcpu_index, void *udata)
+{
+#if EL_API < 2
+    /*
+     * The shared counter is vCPU 0's: serial.h says why no other vCPU runs
+     * such a block. Should QEMU ever do so, say it rather than be silent.
+     */
+    if (__builtin_expect(vcpu_index != 0, 0)) {
+        static int warned;
+
+        if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED)) {
+            fprintf(stderr, "execlog: vCPU %u ran a block counted for vCPU "
+                    "0 only; instruction counts of both may be off\n",
+                    vcpu_index);
+        }
+    }
+#endif
+    bin_block(vcpu_index, udata, true);
+}
+
+static void bin_tb_exec(unsigned int vcpu_index, void *udata)
+{
+    bin_block(vcpu_index, udata, false);
+}
+
+/* Where API 1 cannot count inline (several vCPUs): a callback each. */
+static void bin_insn_exec(unsigned int vcpu_index, void *udata)
+{
+    ElBinVcpu *w = bin_get(vcpu_index);
+
+    if (__builtin_expect(w != NULL, 1)) {
+        el_bin_insn(w, (uint32_t)(uintptr_t)udata);
+    }
+}
+
+/*
+ * A memory callback's udata is (TB id << 16 | instruction index). When QEMU
+ * re-executes an instruction on its own to redo an access (an MMIO access in
+ * the middle of a TB: cpu_io_recompile builds a TB with memory callbacks
+ * only), no block starts: the access belongs to the instruction of the
+ * current block that started last.
+ */
+static inline uint32_t bin_mem_index(ElBinVcpu *w, unsigned int vcpu_index,
+                                     uintptr_t udata)
+{
+    if (__builtin_expect((uint32_t)(udata >> 16) != w->last_tb, 0)) {
+        uint64_t started = w->open_counted ?
+                           el_progress_read(vcpu_index, &w->live, false) :
+                           w->open_count;
+
+        return started ? (uint32_t)started - 1u : 0;
+    }
+    return (uint32_t)(udata & 0xffff);
+}
+
+static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
+                    uint64_t vaddr, void *udata)
+{
+    ElBinVcpu *w = bin_get(vcpu_index);
+    struct qemu_plugin_hwaddr *hw;
+    uint8_t bits;
+    uint32_t device = 0;
+    uint64_t paddr = 0;
+
+    if (__builtin_expect(w == NULL, 0)) {
+        return;
+    }
+    /*
+     * qemu_plugin_meminfo_t is a plain value: decode each one once. Its
+     * bits are QEMU's business, and the few values a guest uses can differ
+     * in high and low bits alike: a multiplicative hash spreads them.
+     */
+    unsigned slot = (uint32_t)(info * 0x9e3779b1u) >>
+                    (32 - EL_BIN_MEMINFO_BITS);
+
+    if (__builtin_expect(w->mi_key[slot] == ((uint64_t)info | 1ull << 32),
+                         1)) {
+        bits = w->mi_bits[slot];
+    } else {
+        bits = (uint8_t)(qemu_plugin_mem_size_shift(info) &
+                         EL_MEM_SIZE_SHIFT_MASK);
+        if (qemu_plugin_mem_is_store(info)) {
+            bits |= EL_MEM_STORE;
+        }
+        if (qemu_plugin_mem_is_big_endian(info)) {
+            bits |= EL_MEM_BIG_ENDIAN;
+        }
+        if (qemu_plugin_mem_is_sign_extended(info)) {
+            bits |= EL_MEM_SIGN;
+        }
+        w->mi_key[slot] = (uint64_t)info | 1ull << 32;
+        w->mi_bits[slot] = bits;
+    }
+    hw = system_mode ? qemu_plugin_get_hwaddr(info, vaddr) : NULL;
+    if (hw) {
+        bits |= EL_MEM_PHYS;
+        paddr = qemu_plugin_hwaddr_phys_addr(hw);
+        if (qemu_plugin_hwaddr_is_io(hw)) {
+            /* the name once per address (devcache.h); its id with it */
+            bool fresh;
+            ElDevSlot *s = el_dev_lookup(dev_cache(vcpu_index), hw, paddr,
+                                         &fresh);
+
+            if (!s) {
+                device = el_bin_device(qemu_plugin_hwaddr_device_name(hw));
+            } else {
+                if (fresh) {
+                    s->id = el_bin_device(s->name);
+                }
+                device = s->id;
+            }
+        }
+    }
+    el_bin_mem(w, bin_mem_index(w, vcpu_index, (uintptr_t)udata), bits, vaddr, device,
+               paddr);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Translation time.                                                        */
+
+/*
+ * API 1 counts inline only in blocks no second vCPU can run: in system
+ * mode with one vCPU, in user mode while QEMU translates for serial
+ * execution (serial.h: until the guest's first thread or shared memory).
+ * Then the only vCPU's counter, or NULL.
+ */
+static bool system_one_vcpu;
+static unsigned bin_vcpus_seen;    /* atomic */
+static unsigned bin_count;         /* atomic: highest index + 1 */
+
+static uint64_t *bin_single_counter(void)
+{
+    bool single = system_mode ? system_one_vcpu :
+                  __atomic_load_n(&bin_vcpus_seen, __ATOMIC_ACQUIRE) <= 1 &&
+                  el_serial_code();
+
+    return single && bin_vcpus[0] ? &bin_vcpus[0]->live : NULL;
+}
+
+/*
+ * format=bin: define the TB's instructions (once each) and the TB, then ask
+ * for a callback at the start of the TB, one per memory access, and count
+ * inline as each instruction starts (to know how far the block got; a
+ * callback per instruction where that cannot be done).
+ */
+static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+{
+    size_t n = qemu_plugin_tb_n_insns(tb);
+    uint32_t ids[n ? n : 1];
+    uint32_t tb_id;
+    bool ok = true;
+    bool counted;
+    uint64_t *single = bin_single_counter();
+
+    (void)id;
+    el_bin_static_lock();
+    if (!system_mode && !binary_noted) {
+        /* QEMU knows the guest program once it runs its first code */
+        const char *path = qemu_plugin_path_to_binary();
+        char line[1024];
+
+        binary_noted = true;
+        if (path) {
+            snprintf(line, sizeof(line), "binary=%s\n", path);
+            el_bin_meta_append(line);
+            free((void *)path);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+        uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
+        char *disas = qemu_plugin_insn_disas(insn);
+        uint8_t bytes[EL_INSN_MAX_BYTES];
+        size_t size = el_insn_bytes(insn, bytes, sizeof(bytes));
+        bool created;
+        const ElInsn *info = el_insn_cache_get(vaddr, bytes, size,
+                                               disas ? disas : "", &created);
+
+        free(disas);
+        if (!info) {
+            ok = false;
+            break;
+        }
+        if (created) {
+            el_bin_def_insn(info->id, info->pc, info->bytes, info->size,
+                            info->disas, info->disas_len);
+        }
+        ids[i] = info->id;
+    }
+    ok = ok && el_bin_tb(ids, (uint32_t)n, &tb_id);
+    el_bin_static_unlock();
+    if (!ok) {
+        fprintf(stderr, "execlog: out of memory at translation; the trace "
+                "is incomplete\n");
+        return;
+    }
+
+    counted = n > 0 && el_progress_count(qemu_plugin_tb_get_insn(tb, 0),
+                                         single);
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, counted ? bin_tb_exec_counted :
+                                         bin_tb_exec,
+                                         QEMU_PLUGIN_CB_NO_REGS,
+                                         (void *)(uintptr_t)tb_id);
+    for (size_t i = 0; i < n; i++) {
+        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+
+        if (!counted) {
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, bin_insn_exec,
+                                                   QEMU_PLUGIN_CB_NO_REGS,
+                                                   (void *)(uintptr_t)i);
+        } else if (i > 0) {
+            el_progress_count(insn, single);
+        }
+        qemu_plugin_register_vcpu_mem_cb(insn, bin_mem,
+                                         QEMU_PLUGIN_CB_NO_REGS,
+                                         QEMU_PLUGIN_MEM_RW,
+                                         (void *)(((uintptr_t)tb_id << 16) |
+                                                  i));
+    }
+}
+
+static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index)
+{
+    ElBinVcpu *w;
+
+    (void)id;
+    if (vcpu_index >= BIN_VCPU_MAX) {
+        static int warned;
+
+        if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED)) {
+            fprintf(stderr, "execlog: vCPU %u is beyond the %u vCPUs "
+                    "execlog can follow; its instructions are not "
+                    "recorded\n", vcpu_index, BIN_VCPU_MAX);
+        }
+        return;
+    }
+    if (__atomic_load_n(&bin_vcpus[vcpu_index], __ATOMIC_ACQUIRE)) {
+        return;         /* user mode: a thread's index used again */
+    }
+    w = el_bin_vcpu_new(vcpu_index);
+    if (!w) {
+        fprintf(stderr, "execlog: out of memory for vCPU %u: its "
+                "instructions are not recorded\n", vcpu_index);
+        return;
+    }
+    __atomic_store_n(&bin_vcpus[vcpu_index], w, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&bin_vcpus_seen, 1, __ATOMIC_ACQ_REL);
+    for (unsigned n = __atomic_load_n(&bin_count, __ATOMIC_RELAXED);
+         n < vcpu_index + 1 &&
+         !__atomic_compare_exchange_n(&bin_count, &n, vcpu_index + 1, false,
+                                      __ATOMIC_RELEASE, __ATOMIC_RELAXED);) {
+    }
+}
+
+/* Exit: every open block settled, then the trace closed. */
+static void plugin_exit(qemu_plugin_id_t id, void *p)
+{
+    unsigned count = __atomic_load_n(&bin_count, __ATOMIC_ACQUIRE);
+    ElBinVcpu **w = calloc(count ? count : 1, sizeof(*w));
+
+    (void)id;
+    (void)p;
+    for (unsigned i = 0; w && i < count; i++) {
+        w[i] = bin_vcpus[i];
+        if (w[i] && w[i]->open_counted) {
+            el_bin_settle(w[i], el_progress_read(i, &w[i]->live, true));
+        }
+    }
+    if (w) {
+        el_bin_close(w, count);
+    } else {
+        fprintf(stderr, "execlog: out of memory at exit; the trace stays "
+                "marked incomplete\n");
+    }
+    free(w);
+    el_watch_clean_exit();
+}
+
+static void watcher_write_bin(int fd)
+{
+    el_bin_salvage(fd);
+}
+
+int el_bin_install(qemu_plugin_id_t id, const qemu_info_t *info,
+                   const ElOptions *opts, int argc, char **argv,
+                   char *err, size_t errlen)
+{
+    char *meta = el_meta(info, argc, argv);
+    ElBinConfig cfg = {
+        .path = opts->outfile,
+        .zstd = opts->compress == EL_COMPRESS_ZSTD,
+        .system = info->system_emulation,
+        .api = EL_API,
+        .meta = meta ? meta : "",
+    };
+    /* chunks in memory the watcher shares, written by a thread */
+    bool shared = el_shm_init();
+    int r;
+
+    system_mode = info->system_emulation;
+    system_one_vcpu = info->system_emulation && info->system.max_vcpus == 1;
+    r = el_bin_open(&cfg, err, errlen);
+    free(meta);
+    if (r != 0) {
+        return -1;
+    }
+    if (!shared || el_watch_start(el_bin_fd(), watcher_write_bin) != 0) {
+        el_watch_missing();
+    }
+    el_bin_start_writer();
+    el_progress_init();
+#if EL_API < 2
+    if (!system_mode) {
+        el_serial_watch(id, info->target_name);
+    }
+#endif
+    qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
+    qemu_plugin_register_vcpu_tb_trans_cb(id, vcpu_tb_trans_bin);
+    qemu_plugin_register_atexit_cb(id, plugin_exit, NULL);
+    return 0;
+}
