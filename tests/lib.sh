@@ -36,7 +36,7 @@ sys() {
     [ "${1:-}" = -- ] && shift
     args+=("$@")
     timeout "$TIMEOUT" "$q" -M virt -cpu cortex-a57 -m 128M -smp "$smp" \
-        -display none -monitor none -serial "file:$T/uart.$$" \
+        -display none -monitor none -nic none -serial "file:$T/uart.$$" \
         "${args[@]}" -kernel "$G/system/aarch64/$guest.elf"
 }
 

@@ -9,7 +9,7 @@ refused() {
         timeout 30 qemu-aarch64 -plugin "$(ours v1),$args" "$G/aarch64/basic" \
             >/dev/null 2>"$T/err" </dev/null
     else
-        timeout 30 "$Q10_SYS" -M virt -cpu cortex-a57 -display none \
+        timeout 30 "$Q10_SYS" -M virt -cpu cortex-a57 -display none -nic none \
             -serial null -monitor none -plugin "$(ours v4),$args" \
             -kernel "$G/system/aarch64/hello.elf" >/dev/null 2>"$T/err" </dev/null
     fi
