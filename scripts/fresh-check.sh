@@ -38,10 +38,12 @@ INCLUDE=make,git
 say() { printf 'fresh-check: %s\n' "$*" >&2; }
 die() { printf 'fresh-check: error: %s\n' "$*" >&2; exit 1; }
 
-[ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot and mount): sudo make fresh-check"
+[ "$(id -u)" = 0 ] ||
+    die "needs root (debootstrap, chroot and mount): sudo make fresh-check"
 SRC=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
 COMMIT=$(git -C "$SRC" rev-parse HEAD)
-git -C "$SRC" diff --quiet HEAD || say "note: uncommitted changes are not checked (HEAD only)"
+git -C "$SRC" diff --quiet HEAD ||
+    say "note: uncommitted changes are not checked (HEAD only)"
 
 if ! command -v debootstrap >/dev/null; then
     say "installing debootstrap"
@@ -135,8 +137,8 @@ cleanup() {
     exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'say "interrupted: cleaning up"; exit 130' INT
+trap 'say "terminated: cleaning up"; exit 143' TERM
 trap 'exit 129' HUP
 
 # --- 1. the bootstrapped root, cached as a tarball ---------------------------
@@ -145,7 +147,8 @@ TARBALL=$CACHE/$SUITE-$VARIANT.tar.gz
 stamp="$SUITE $VARIANT $INCLUDE $mirror"
 if [ ! -s "$TARBALL" ] || [ "$(cat "$TARBALL.stamp" 2>/dev/null)" != "$stamp" ] ||
    [ -n "$(find "$TARBALL" -mtime +30)" ]; then
-    BUILDROOT=$(realpath "$(mktemp -d "${FRESH_DIR:-/var/tmp}/execlog-debootstrap.XXXXXX")")
+    BUILDROOT=$(mktemp -d "${FRESH_DIR:-/var/tmp}/execlog-debootstrap.XXXXXX")
+    BUILDROOT=$(realpath "$BUILDROOT")
     say "debootstrap $SUITE ($VARIANT, plus $INCLUDE) from the machine's mirror"
     t0=$SECONDS
     if ! debootstrap --variant="$VARIANT" --include="$INCLUDE" "$SUITE" "$BUILDROOT" \
@@ -165,7 +168,8 @@ if [ ! -s "$TARBALL" ] || [ "$(cat "$TARBALL.stamp" 2>/dev/null)" != "$stamp" ] 
     say "bootstrapped in $((SECONDS - t0))s; cached as $TARBALL"
 fi
 
-ROOT=$(realpath "$(mktemp -d "${FRESH_DIR:-/var/tmp}/execlog-fresh.XXXXXX")")
+ROOT=$(mktemp -d "${FRESH_DIR:-/var/tmp}/execlog-fresh.XXXXXX")
+ROOT=$(realpath "$ROOT")
 tar -C "$ROOT" --numeric-owner -xpzf "$TARBALL"
 
 # --- 2. configuration, mounts -------------------------------------------------
@@ -207,28 +211,43 @@ git -C "$SRC" bundle create "$ROOT/tmp/execlog.bundle" HEAD >/dev/null 2>&1 ||
     die "git bundle create failed in $SRC"
 
 # in_root CMD: run a shell command in the root, with an empty environment
+# and default signal handling
 in_root() {
-    chroot "$ROOT" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" \
+    chroot "$ROOT" /usr/bin/env -i --default-signal=INT,QUIT \
+        HOME=/root TERM="${TERM:-dumb}" \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         /bin/bash -c "$1"
 }
 in_root "git clone -q /tmp/execlog.bundle /root/execlog 2>/dev/null &&
          git -C /root/execlog -c advice.detachedHead=false checkout -q $COMMIT &&
          rm /tmp/execlog.bundle" || die "git clone in the root failed"
-say "root $ROOT: Debian $(cat "$ROOT/etc/debian_version"), $(in_root 'dpkg-query -W | wc -l') packages; execlog at $(git -C "$SRC" rev-parse --short HEAD)"
+say "root $ROOT: Debian $(cat "$ROOT/etc/debian_version")," \
+    "$(in_root 'dpkg-query -W | wc -l') packages; execlog at ${COMMIT:0:7}"
 
 # --- 4. make demo, make check -------------------------------------------------
+# make_in_root TARGET: make TARGET in the clone, its output on ours and in
+# $ROOT/tmp/make-TARGET.log; returns make's status. It runs in the
+# background and is waited for, so that a signal ends this script at once
+# (apt and dpkg ignore SIGINT) and the cleanup ends what runs in the root.
+make_in_root() {
+    local rcfile=$ROOT/tmp/make-$1.rc
+    rm -f "$rcfile"
+    in_root "cd /root/execlog && make $1; echo \$? > /tmp/make-$1.rc" 2>&1 |
+        tee "$ROOT/tmp/make-$1.log" &
+    wait $! || true
+    [ -s "$rcfile" ] || return 1
+    return "$(cat "$rcfile")"
+}
+
 t0=$SECONDS
 say "make demo (installs what is missing, builds, traces a guest)"
-if ! in_root 'cd /root/execlog && make demo' 2>&1; then
+make_in_root demo ||
     die "make demo failed in the fresh root after $((SECONDS - t0))s"
-fi
 t1=$SECONDS
 say "make demo took $((t1 - t0))s; make check"
-LOG=$ROOT/tmp/fresh-check.log
 rc=0
-in_root 'cd /root/execlog && make check' 2>&1 | tee "$LOG" || rc=$?
-last=$(grep -E '^[0-9]+ passed' "$LOG" | tail -n 1 || true)
+make_in_root check || rc=$?
+last=$(grep -E '^[0-9]+ passed' "$ROOT/tmp/make-check.log" | tail -n 1 || true)
 say "make check took $((SECONDS - t1))s (make demo before it $((t1 - t0))s)"
 if [ -z "$last" ]; then
     say "make check ended (status $rc) before its tests' closing line"
