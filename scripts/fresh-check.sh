@@ -149,6 +149,7 @@ if [ ! -s "$TARBALL" ] || [ "$(cat "$TARBALL.stamp" 2>/dev/null)" != "$stamp" ] 
    [ -n "$(find "$TARBALL" -mtime +30)" ]; then
     BUILDROOT=$(mktemp -d "${FRESH_DIR:-/var/tmp}/execlog-debootstrap.XXXXXX")
     BUILDROOT=$(realpath "$BUILDROOT")
+    chmod 755 "$BUILDROOT"      # mktemp's 0700 would be the root's / mode
     say "debootstrap $SUITE ($VARIANT, plus $INCLUDE) from the machine's mirror"
     t0=$SECONDS
     if ! debootstrap --variant="$VARIANT" --include="$INCLUDE" "$SUITE" "$BUILDROOT" \
@@ -171,6 +172,7 @@ fi
 ROOT=$(mktemp -d "${FRESH_DIR:-/var/tmp}/execlog-fresh.XXXXXX")
 ROOT=$(realpath "$ROOT")
 tar -C "$ROOT" --numeric-owner -xpzf "$TARBALL"
+chmod 755 "$ROOT"               # apt's _apt user must reach /var/lib/apt
 
 # --- 2. configuration, mounts -------------------------------------------------
 if [ -s /etc/apt/sources.list.d/debian.sources ]; then
