@@ -118,7 +118,7 @@ remove_root() {
     rm -rf --one-file-system "$1"
 }
 
-ROOT= BUILDROOT=
+ROOT='' BUILDROOT=''
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM HUP
