@@ -57,3 +57,9 @@ bench: setup all
 
 clean:
 	rm -rf $(BUILD)
+
+# make demo and make check in a pristine Debian 12 root that has only make
+# and git (debootstrap from the machine's mirror; needs root and network).
+.PHONY: fresh-check
+fresh-check:
+	@scripts/fresh-check.sh

@@ -58,7 +58,7 @@ TARGET_ZSTD=5           # recording with zstd at most this many times plain
 # instructions and test nothing of ours; quiet: the console is a PL011 that
 # QEMU emulates register by register.
 APPEND=${LINUX_APPEND:-console=ttyAMA0 panic=-1 quiet cryptomgr.notests}
-QARGS=(-M virt -cpu cortex-a57 -smp 2 -m 512M -nographic -no-reboot
+QARGS=(-M virt -cpu cortex-a57 -smp 2 -m 512M -nic none -nographic -no-reboot
        -kernel "$KERNEL" -initrd "$INITRD" -append "$APPEND")
 
 . "$(dirname "$0")/lib.sh"

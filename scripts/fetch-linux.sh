@@ -62,7 +62,7 @@ done_ok() {
 report() {
     say "kernel:    $OUT/vmlinuz ($(cat "$OUT/kernel-version"))"
     say "initramfs: $OUT/initramfs.cpio.gz ($(wc -c < "$OUT/initramfs.cpio.gz") bytes)"
-    say "boot it:   $CACHE/qemu-system-aarch64-10.0 -M virt -cpu cortex-a57 -smp 2 -m 512M" \
+    say "boot it:   $CACHE/qemu-system-aarch64-10.0 -M virt -cpu cortex-a57 -smp 2 -m 512M -nic none" \
         "-nographic -no-reboot -kernel $OUT/vmlinuz -initrd $OUT/initramfs.cpio.gz" \
         "-append 'console=ttyAMA0 panic=-1 quiet cryptomgr.notests'"
 }

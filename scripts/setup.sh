@@ -8,12 +8,17 @@
 #    upstream execlog.c as a test oracle, taken from Debian's qemu source
 #    packages (never committed);
 #  - QEMU 10.0's system emulators from bookworm-backports, unpacked (not
-#    installed) under the cache folder, with all their module packages;
+#    installed) under the cache folder, with all their module packages, and
+#    the libraries of the modules it loads at every start (it must start
+#    without a word on stderr);
 #  - Debian's arm64 Linux kernel and a busybox initramfs (fetch-linux.sh).
 #
 # The mirror is read from the machine's apt configuration; backports and
 # source packages go through a private apt configuration in the cache, so the
 # machine's own apt sources are left alone.
+#
+# Works on a pristine Debian 12 that has only make and git (make
+# fresh-check proves it).
 #
 # Usage: scripts/setup.sh            (idempotent; quick when all is there)
 # Env:   EXECLOG_CACHE  cache folder (default: $HOME/.cache/execlog)
@@ -27,12 +32,19 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
 # --- 1. packages from the machine's own sources -------------------------
+# The build (clang with its sanitizer and libFuzzer runtimes, a Recommends
+# only), the cross compilers of the test guests, QEMU 7.2, what the scripts
+# call beyond a minimal system (xz, cpio, python3), and the libraries of the
+# audio drivers that QEMU 10.0 probes at every start (its gui modules: with
+# a library missing, it says "failed to open module"; with the module
+# missing, it would try QEMU 7.2's module of that name and refuse it).
 PKGS=(build-essential meson ninja-build pkg-config libglib2.0-dev libzstd-dev
-      libcmocka-dev clang xz-utils dpkg-dev
+      libcmocka-dev clang libclang-rt-dev xz-utils dpkg-dev
       qemu-user qemu-system-arm
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross
       gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
-      libpipewire-0.3-0 cpio python3)
+      cpio python3
+      libpipewire-0.3-0 libpulse0 libsdl2-2.0-0 libjack-jackd2-0)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' \
@@ -127,14 +139,21 @@ if [ ! -f "$Q10/.done" ]; then
     rm -rf "$Q10" && mv "$Q10.tmp" "$Q10" && touch "$Q10/.done"
 fi
 
-# Wrapper that points QEMU 10.0 at its own modules and firmware.
-cat > "$CACHE/qemu-system-aarch64-10.0" <<EOW
+# Wrapper that points QEMU 10.0 at its own modules and firmware (written
+# beside and renamed, as tests may be running it).
+Q10W=$CACHE/qemu-system-aarch64-10.0
+cat > "$Q10W.tmp" <<EOW
 #!/bin/sh
 QEMU_MODULE_DIR="$Q10/usr/lib/x86_64-linux-gnu/qemu" exec "$Q10/usr/bin/qemu-system-aarch64" -L "$Q10/usr/share/qemu" "\$@"
 EOW
-chmod +x "$CACHE/qemu-system-aarch64-10.0"
-"$CACHE/qemu-system-aarch64-10.0" --version | grep -q 'version 10\.0' \
-    || die "unpacked QEMU 10.0 does not run"
+chmod +x "$Q10W.tmp"
+mv "$Q10W.tmp" "$Q10W"
+"$Q10W" --version | grep -q 'version 10\.0' || die "unpacked QEMU 10.0 does not run"
+# A start as the tests make it (then "quit" on the monitor) prints nothing.
+err=$(printf 'quit\n' | timeout 60 "$Q10W" -M virt -cpu cortex-a57 -nic none -display none \
+      -serial none -S -monitor stdio 2>&1 >/dev/null) \
+    || die "QEMU 10.0 does not start: $err"
+[ -z "$err" ] || die "QEMU 10.0 says at start (it must say nothing): $err"
 # --- 5. a real arm64 Linux kernel and initramfs (Linux boot test, bench) --
 "$(dirname "$0")/fetch-linux.sh"
 

@@ -17,7 +17,7 @@ test_linux_boot_smp2_zstd_counts_100_system() {
         echo "SKIP: no Linux kernel in $LINUX_DIR (run scripts/fetch-linux.sh)"
         return 0
     fi
-    timeout "${LINUX_TEST_TIMEOUT:-300}" "$Q10_SYS" -M virt -cpu cortex-a57 -smp 2 -m 512M \
+    timeout "${LINUX_TEST_TIMEOUT:-300}" "$Q10_SYS" -M virt -cpu cortex-a57 -smp 2 -m 512M -nic none \
         -nographic -no-reboot -kernel "$k" -initrd "$i" -append "$LINUX_APPEND" \
         -plugin "$(ours v4),format=bin,compress=zstd,outfile=$T/t.bin" \
         -plugin "$(counter v4),out=$T/count" \
@@ -53,7 +53,7 @@ test_linux_boot_sigkilled_zstd_100_system() {
         echo "SKIP: no Linux kernel in $LINUX_DIR (run scripts/fetch-linux.sh)"
         return 0
     fi
-    "$Q10_SYS" -M virt -cpu cortex-a57 -smp 2 -m 512M \
+    "$Q10_SYS" -M virt -cpu cortex-a57 -smp 2 -m 512M -nic none \
         -nographic -no-reboot -kernel "$k" -initrd "$i" -append "$LINUX_APPEND" \
         -plugin "$(ours v4),format=bin,compress=zstd,outfile=$T/t.bin" \
         </dev/null >"$T/console" 2>&1 &
