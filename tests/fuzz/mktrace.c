@@ -23,7 +23,7 @@
 
 #include <zstd.h>
 
-#include "execlog/trace.h"
+#include "execlog/format.h"
 
 static const char usage[] =
     "Usage: mktrace [OPTIONS] OUT\n"
