@@ -618,9 +618,16 @@ static bool load_static_rec(ElTrace *t, const Rec *r, const Chunk *ck,
          * in any order take 3n bytes of static records, so no id is above
          * their size (the bound on the devices[] table).
          */
-        if (r->a == 0 || r->a > MAX_DEVICE_ID || r->a > t->max_device) {
+        if (r->a == 0 || r->a > MAX_DEVICE_ID) {
             snprintf(what, sizeof(what), "DEVICE record with id %" PRIu64,
                      r->a);
+            rd_rec_err(err, ck, base, rec, what);
+            return false;
+        }
+        if (r->a > t->max_device) {
+            snprintf(what, sizeof(what), "DEVICE record with id %" PRIu64
+                     ", more than %" PRIu64 " bytes of static records can "
+                     "number", r->a, t->max_device);
             rd_rec_err(err, ck, base, rec, what);
             return false;
         }
