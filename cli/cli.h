@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "execlog/textfmt.h"
-#include "execlog/trace.h"
+#include "execlog/reader.h"
 
 /* Exit codes (documented in `execlog --help`). */
 enum {

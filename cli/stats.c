@@ -315,7 +315,11 @@ int cmd_stats(int argc, char **argv)
         return rc;
     }
     sum = el_trace_summary(t);
-    vt = calloc(sum->n_vcpus ? sum->n_vcpus : 1, sizeof(*vt));
+    /* one entry per vCPU with records (not per index up to the highest) */
+    for (uint32_t v = 0; v < sum->n_vcpus; v++) {
+        n_vcpus += el_trace_has_vcpu(t, v);
+    }
+    vt = calloc(n_vcpus ? n_vcpus : 1, sizeof(*vt));
     if (!vt || !table_init(&insns, sum->n_insns_static)) {
         cli_msg("out of memory");
         el_trace_close(t);
@@ -328,17 +332,17 @@ int cmd_stats(int argc, char **argv)
     }
     progress_init(&pg, sum->file_size);
 
-    for (uint32_t v = 0; v < sum->n_vcpus && !nomem; v++) {
+    for (uint32_t v = 0, k = 0; v < sum->n_vcpus && !nomem; v++) {
         ElCursor *c;
         ElExec e;
-        VcpuTotals *x = &vt[v];
+        VcpuTotals *x;
         uint64_t prev_block = UINT64_MAX, n = 0;
         int r;
 
         if (!el_trace_has_vcpu(t, v)) {
             continue;
         }
-        n_vcpus++;
+        x = &vt[k++];
         c = el_cursor_new(t, v, &err);
         if (!c) {
             first_err = err;
@@ -392,14 +396,17 @@ int cmd_stats(int argc, char **argv)
     printf("stores: %" PRIu64 "\n", all.stores);
     printf("blocks: %" PRIu64 "\n", all.blocks);
     printf("vcpus: %" PRIu32 "\n", n_vcpus);
-    for (uint32_t v = 0; v < sum->n_vcpus; v++) {
+    for (uint32_t v = 0, k = 0; v < sum->n_vcpus; v++) {
+        const VcpuTotals *x;
+
         if (!el_trace_has_vcpu(t, v)) {
             continue;
         }
-        printf("vcpu%" PRIu32 ".instructions: %" PRIu64 "\n", v, vt[v].insns);
-        printf("vcpu%" PRIu32 ".loads: %" PRIu64 "\n", v, vt[v].loads);
-        printf("vcpu%" PRIu32 ".stores: %" PRIu64 "\n", v, vt[v].stores);
-        printf("vcpu%" PRIu32 ".blocks: %" PRIu64 "\n", v, vt[v].blocks);
+        x = &vt[k++];
+        printf("vcpu%" PRIu32 ".instructions: %" PRIu64 "\n", v, x->insns);
+        printf("vcpu%" PRIu32 ".loads: %" PRIu64 "\n", v, x->loads);
+        printf("vcpu%" PRIu32 ".stores: %" PRIu64 "\n", v, x->stores);
+        printf("vcpu%" PRIu32 ".blocks: %" PRIu64 "\n", v, x->blocks);
     }
     printf("hottest instructions:\n");
     k = table_top(&insns, top, TOP_INSNS, cmp_insn_key);

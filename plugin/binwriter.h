@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "execlog/trace.h"
+#include "execlog/format.h"
 
 #define EL_BIN_MEMINFO_BITS 6
 #define EL_BIN_MEMINFO_CACHE (1u << EL_BIN_MEMINFO_BITS)

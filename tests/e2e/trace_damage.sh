@@ -6,13 +6,21 @@
 # build/mktrace, whose --text output (computed from its own simulation, not
 # by reading the trace) is what `execlog dump` must print.
 
-DMG_EL=$B/execlog
+DMG_EL=${DMG_EL:-$B/execlog}
 DMG_MK=$B/mktrace
 
-# dmg_run ARGS...: execlog under a timeout; stdout in $T/out, stderr in
-# $T/err, exit status in $dmg_rc
+# Address space for execlog (KiB): these inputs are all small, so a reader
+# that allocates what a damaged size field declares runs out of it (and
+# exits 3) instead of passing. Not under AddressSanitizer, whose shadow
+# memory needs terabytes of address space.
+DMG_VLIMIT=65536
+grep -qa __asan_init "$DMG_EL" 2>/dev/null && DMG_VLIMIT=unlimited
+
+# dmg_run ARGS...: execlog under a timeout and the address space limit;
+# stdout in $T/out, stderr in $T/err, exit status in $dmg_rc
 dmg_run() {
-    timeout 10 "$DMG_EL" "$@" >"$T/out" 2>"$T/err" </dev/null
+    ( ulimit -v "$DMG_VLIMIT" 2>/dev/null
+      exec timeout 10 "$DMG_EL" "$@" ) >"$T/out" 2>"$T/err" </dev/null
     dmg_rc=$?
 }
 
@@ -327,6 +335,116 @@ test_damage_bad_record_names_its_offset() {
         "$T/err" || fail "message: $(cat "$T/err")"
 }
 
+# ---- sizes declared by the file ----------------------------------------------
+
+# The hostile inputs of the corpus (their messages are in errors.tsv, run
+# under the address space limit) are what mktrace --hostile writes.
+test_damage_hostile_corpus_is_mktraces() {
+    local k
+    for k in huge-chunk big-raw far-vcpu far-device short-slot; do
+        "$DMG_MK" --hostile "$k" "$T/h.bin" || fail "mktrace --hostile $k failed" || return 1
+        cmp -s "$T/h.bin" "tests/fuzz/corpus/hostile-$k.bin" \
+            || fail "tests/fuzz/corpus/hostile-$k.bin is not mktrace --hostile $k" || return 1
+        dmg_all_commands "$T/h.bin" "hostile $k" || return 1
+    done
+}
+
+# A 40 KiB file whose header declares 1 GiB chunks, and a chunk that
+# decompresses to as much: refused, in little memory.
+test_damage_huge_declared_chunk_stays_small() {
+    local cmd
+    "$DMG_MK" --hostile huge-chunk "$T/h.bin" || fail "mktrace failed" || return 1
+    for cmd in dump stats info; do
+        dmg_run "$cmd" "$T/h.bin"
+        [ "$dmg_rc" -eq 2 ] || fail "$cmd: exit $dmg_rc: $(cat "$T/err")" || return 1
+        grep -qx "execlog: $T/h.bin: offset 0x10: bad chunk size 1073741824 (a multiple of 4096 up to 1 MiB)" \
+            "$T/err" || fail "$cmd: message: $(cat "$T/err")" || return 1
+    done
+}
+
+# ---- the file changing under a reader ---------------------------------------
+
+# dmg_stalled_dump TRACE ACTION...: `execlog dump TRACE` into a pipe that
+# is read one line, then left full while ACTION runs (the reader is
+# stalled in the middle of its first chunk), then drained. Exit status in
+# $dmg_rc, stderr in $T/err, the bytes dumped in $dmg_bytes (their lines
+# in $T/lines), ACTION's exit status in $dmg_action_rc.
+dmg_stalled_dump() {
+    local f=$1; shift
+    { timeout 60 "$DMG_EL" dump "$f" 2>"$T/err"; echo $? > "$T/rc"; } | {
+        read -r _
+        "$@"
+        echo $? > "$T/action_rc"
+        wc -lc > "$T/bytes"
+    }
+    read -r dmg_lines dmg_bytes < "$T/bytes"
+    echo $((dmg_lines + 1)) > "$T/lines"
+    dmg_rc=$(cat "$T/rc")
+    dmg_action_rc=$(cat "$T/action_rc")
+}
+
+# A reader holds no lock: while one reads a cut-off trace, a recording
+# into the same path could take the file's lock (it is refused while the
+# lock is held).
+test_damage_reader_holds_no_lock() {
+    "$DMG_MK" --cut --vcpus 1 --insns 200000 "$T/cut.bin" || fail "mktrace failed" || return 1
+    dmg_stalled_dump "$T/cut.bin" flock -n -x "$T/cut.bin" true
+    [ "$dmg_action_rc" -eq 0 ] || fail "the trace was locked while being read" || return 1
+    [ "$dmg_rc" -eq 0 ] || fail "dump: exit $dmg_rc: $(cat "$T/err")" || return 1
+    # and a trace whose writer holds the lock still says so
+    flock -x "$T/cut.bin" sh -c "exec \"$DMG_EL\" info \"$T/cut.bin\"" > "$T/info" 2>&1
+    grep -q '^complete: no (still being written; so far at offset 0x' "$T/info" \
+        || fail "info of a locked trace: $(tail -1 "$T/info")" || return 1
+    "$DMG_EL" info "$T/cut.bin" > "$T/info" 2>&1
+    grep -q '^complete: no (cut off at offset 0x' "$T/info" \
+        || fail "info of the unlocked trace: $(tail -1 "$T/info")"
+}
+
+# A recorded trace truncated in place while `execlog dump` reads it (as
+# `: > t.bin` does, or a writer that truncates before writing anew): a
+# message with the offset where the file now ends and exit 2, never a
+# signal (a reader of a mapping dies of SIGBUS).
+test_damage_trace_truncated_while_read() {
+    local size
+    timeout "$TIMEOUT" qemu-aarch64 -plugin "$(ours v1),format=bin,outfile=$T/big.bin" \
+        "$G/aarch64/workload" >/dev/null 2>&1 || fail "QEMU failed" || return 1
+    size=$(stat -c %s "$T/big.bin")
+    [ "$size" -gt $((4 << 20)) ] || fail "the trace has only $size bytes" || return 1
+    dmg_stalled_dump "$T/big.bin" truncate -s 0 "$T/big.bin"
+    [ "$dmg_rc" -eq 2 ] || fail "dump: exit $dmg_rc: $(cat "$T/err")" || return 1
+    [ "$(wc -l < "$T/err")" -eq 1 ] || fail "dump said: $(head -3 "$T/err")" || return 1
+    grep -q "^execlog: $T/big.bin: offset 0x[0-9a-f]*: the file ends at offset 0x[0-9a-f]*, but had $size bytes when opened (it was truncated while being read)$" \
+        "$T/err" || fail "message: $(cat "$T/err")" || return 1
+    [ "$dmg_bytes" -gt 0 ] || fail "nothing was dumped before the message"
+}
+
+# A new recording into the path of a trace being read: it is not refused,
+# and the reader either goes on reading the old file to its end (a writer
+# that replaces the file) or says where it found the file changed under it
+# (one that truncates it in place), exit 0 or 2; never a signal, and never
+# the new recording's bytes taken for the old trace's.
+test_damage_trace_rerecorded_while_read() {
+    local n
+    timeout "$TIMEOUT" qemu-aarch64 -plugin "$(ours v1),format=bin,outfile=$T/big.bin" \
+        "$G/aarch64/workload" >/dev/null 2>&1 || fail "QEMU failed" || return 1
+    n=$("$DMG_EL" stats "$T/big.bin" | awk -F': ' '$1 == "instructions" { print $2 }')
+    dmg_stalled_dump "$T/big.bin" sh -c "timeout $TIMEOUT qemu-aarch64 \
+        -plugin $(ours v1),format=bin,outfile=$T/big.bin $G/aarch64/basic >/dev/null"
+    [ "$dmg_action_rc" -eq 0 ] || fail "the new recording failed" || return 1
+    dmg_sane "dump of a trace recorded anew while read" || return 1
+    # read to the end: every line of the old trace; or stopped where the
+    # file was found changed (not misread as damage of the old trace)
+    if [ "$dmg_rc" -eq 0 ]; then
+        [ "$(cat "$T/lines")" -eq "$n" ] \
+            || fail "exit 0 after $(cat "$T/lines") lines of $n" || return 1
+    else
+        grep -Eq '(truncated|changed) while being read' "$T/err" \
+            || fail "message: $(cat "$T/err")" || return 1
+    fi
+    "$DMG_EL" info "$T/big.bin" | grep -q '^complete: yes$' \
+        || fail "the new recording is not complete"
+}
+
 # ---- usage ------------------------------------------------------------------
 
 test_damage_usage_errors_exit_1() {
@@ -357,7 +475,8 @@ test_damage_fuzz_corpus_replays() {
     local n
     n=$(ls tests/fuzz/corpus | wc -l)
     [ "$n" -ge 10 ] || fail "only $n corpus files" || return 1
-    timeout 120 "$B/fuzz-replay" tests/fuzz/corpus > "$T/out" 2>&1 \
+    ( ulimit -v "$DMG_VLIMIT" 2>/dev/null
+      exec timeout 120 "$B/fuzz-replay" tests/fuzz/corpus ) > "$T/out" 2>&1 \
         || fail "fuzz-replay: exit $?: $(tail -3 "$T/out")" || return 1
     grep -q "^fuzz-replay: $n inputs run" "$T/out" || fail "$(cat "$T/out")" || return 1
     # and the tool on each

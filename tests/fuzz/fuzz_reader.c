@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <stdio.h>
 
-#include "execlog/trace.h"
+#include "execlog/reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

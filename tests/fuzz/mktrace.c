@@ -13,6 +13,10 @@
  *
  * With --text FILE it also writes what `execlog dump` must print for the
  * trace, computed from the simulation (not by reading the trace back).
+ *
+ * With --hostile KIND it writes instead a small file crafted to make a
+ * reader that trusts the sizes it declares allocate (or decompress) far
+ * more than the file holds; see hostile() for the kinds.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -23,7 +27,7 @@
 
 #include <zstd.h>
 
-#include "execlog/trace.h"
+#include "execlog/format.h"
 
 static const char usage[] =
     "Usage: mktrace [OPTIONS] OUT\n"
@@ -39,7 +43,9 @@ static const char usage[] =
     "  --min-reader N   min_reader (and version) in the header\n"
     "  --seed N         random seed (default 1)\n"
     "  --text FILE      write the expected `execlog dump` output to FILE\n"
-    "  --stats FILE     write the totals `execlog stats` must report\n";
+    "  --stats FILE     write the totals `execlog stats` must report\n"
+    "  --hostile KIND   write a small hostile file instead: huge-chunk,\n"
+    "                   big-raw, far-vcpu, far-device, short-slot\n";
 
 /* ---- Random numbers ---------------------------------------------------- */
 
@@ -503,6 +509,159 @@ static void vcpu_block(Vcpu *v, uint32_t vcpu)
     }
 }
 
+/* ---- Hostile files ----------------------------------------------------- */
+
+/*
+ * A zstd frame (RFC 8878) that declares @size bytes and regenerates them
+ * as zeros from RLE blocks of 128 KiB: 4 bytes per block, so a few KiB of
+ * file decompress to a GiB.
+ */
+static void zero_frame(Buf *b, uint64_t size)
+{
+    static const uint8_t magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+    uint8_t h[9];
+
+    buf_room(b, sizeof(magic) + sizeof(h));
+    memcpy(b->p + b->len, magic, sizeof(magic));
+    b->len += sizeof(magic);
+    h[0] = 0xe0;                /* 8-byte content size, single segment */
+    el_put_u64(h + 1, size);
+    memcpy(b->p + b->len, h, sizeof(h));
+    b->len += sizeof(h);
+    do {
+        uint32_t n = size > (128u << 10) ? 128u << 10 : (uint32_t)size;
+        uint32_t bh = (size == n ? 1u : 0u) | 1u << 1 | n << 3;  /* RLE */
+
+        buf_room(b, 4);
+        b->p[b->len++] = (uint8_t)bh;
+        b->p[b->len++] = (uint8_t)(bh >> 8);
+        b->p[b->len++] = (uint8_t)(bh >> 16);
+        b->p[b->len++] = 0;
+        size -= n;
+    } while (size > 0);
+}
+
+/* A chunk at the end of the file: its header, then @n bytes of @payload. */
+static size_t raw_chunk(uint16_t vcpu, uint16_t flags, uint32_t slot,
+                        uint32_t used, uint32_t raw, const void *payload,
+                        size_t n)
+{
+    size_t off = claim(slot);
+    uint8_t *h = file.p + off;
+
+    memcpy(h, EL_CHUNK_MAGIC, 4);
+    el_put_u16(h + EL_CK_VCPU, vcpu);
+    el_put_u16(h + EL_CK_FLAGS, flags);
+    el_put_u32(h + EL_CK_SEQ, 0);
+    el_put_u32(h + EL_CK_SLOT, slot);
+    el_put_u32(h + EL_CK_USED, used);
+    el_put_u32(h + EL_CK_RAW, raw);
+    memcpy(h + EL_CHUNK_HEADER_SIZE, payload, n);
+    return off;
+}
+
+/* A compressed static chunk of @raw zeros. */
+static void zero_chunk(uint32_t raw)
+{
+    Buf z = { 0 };
+    uint32_t slot;
+
+    zero_frame(&z, raw);
+    slot = (uint32_t)((EL_CHUNK_HEADER_SIZE + z.len + EL_CHUNK_ALIGN - 1) &
+                      ~(size_t)(EL_CHUNK_ALIGN - 1));
+    raw_chunk(EL_STATIC_VCPU, EL_CK_SEALED | EL_CK_ZSTD, slot,
+              (uint32_t)z.len, raw, z.p, z.len);
+    free(z.p);
+}
+
+/* INSN 0 and TB 0 (of it): a static payload, into @p; its length. */
+static size_t one_insn(uint8_t *p)
+{
+    static const uint8_t insn[] = {
+        EL_REC_INSN, 0, 0x80, 0x80, 0x01, 4, 0x1f, 0x20, 0x03, 0xd5,
+        3, 'n', 'o', 'p', EL_REC_TB, 0, 1, 0,
+    };
+
+    memcpy(p, insn, sizeof(insn));
+    return sizeof(insn);
+}
+
+/*
+ * Kinds (each says what a reader that trusts the declared sizes would do):
+ *   huge-chunk  chunk_size 1 GiB and a compressed static chunk of 4 KiB +
+ *               36 KiB that decompresses to 1 GiB - 32 bytes (allocate and
+ *               fill 1 GiB)
+ *   big-raw     chunk_size 1 MiB, a compressed chunk of raw 1 MiB: more
+ *               than a chunk's payload can be
+ *   far-vcpu    a sound trace whose one vCPU is 65534 (a table of 65535
+ *               vCPUs)
+ *   far-device  a DEVICE record with id 65535 (a table of 65536 devices)
+ *   short-slot  chunk_size 1 MiB and a file of 8 KiB, cut off (a buffer of
+ *               a chunk's slot)
+ */
+static int hostile(const char *kind, const char *out)
+{
+    uint8_t pay[64], *h;
+    uint32_t chunk = EL_MAX_CHUNK_SIZE, state = EL_STATE_COMPLETE;
+    uint32_t flags = 0;
+    size_t n;
+    FILE *f;
+
+    claim(EL_HEADER_SIZE);
+    if (strcmp(kind, "huge-chunk") == 0) {
+        chunk = 1u << 30;
+        flags = EL_FLAG_ZSTD;
+        zero_chunk(chunk - EL_CHUNK_HEADER_SIZE);
+    } else if (strcmp(kind, "big-raw") == 0) {
+        flags = EL_FLAG_ZSTD;
+        zero_chunk(chunk);
+    } else if (strcmp(kind, "far-vcpu") == 0) {
+        static const uint8_t recs[] = {
+            EL_REC_VCPU, EL_REC_BLOCK, 0, 1, 0, EL_REC_EXIT, 1, 0, 0,
+        };
+
+        chunk = 4096;
+        n = one_insn(pay);
+        raw_chunk(EL_STATIC_VCPU, EL_CK_SEALED, chunk, (uint32_t)n,
+                  (uint32_t)n, pay, n);
+        raw_chunk(65534, EL_CK_SEALED, chunk, sizeof(recs), sizeof(recs),
+                  recs, sizeof(recs));
+    } else if (strcmp(kind, "far-device") == 0) {
+        chunk = 4096;
+        flags = EL_FLAG_SYSTEM;
+        n = one_insn(pay);
+        memcpy(pay + n, (const uint8_t[]){ EL_REC_DEVICE, 0xff, 0xff, 0x03,
+                                            1, 'x' }, 6);
+        n += 6;
+        raw_chunk(EL_STATIC_VCPU, EL_CK_SEALED, chunk, (uint32_t)n,
+                  (uint32_t)n, pay, n);
+    } else if (strcmp(kind, "short-slot") == 0) {
+        state = EL_STATE_RECORDING;
+        n = one_insn(pay);
+        raw_chunk(EL_STATIC_VCPU, 0, chunk, 0, 0, pay, n);
+        file.len = 2 * EL_CHUNK_ALIGN;
+    } else {
+        fprintf(stderr, "mktrace: unknown --hostile kind '%s'\n", kind);
+        return 1;
+    }
+    h = file.p;
+    memcpy(h, EL_MAGIC, EL_MAGIC_LEN);
+    el_put_u16(h + EL_HDR_VERSION, EL_FORMAT_VERSION);
+    el_put_u16(h + EL_HDR_MIN_READER, 1);
+    el_put_u32(h + EL_HDR_HEADER_SIZE, EL_HEADER_SIZE);
+    el_put_u32(h + EL_HDR_CHUNK_SIZE, chunk);
+    el_put_u32(h + EL_HDR_STATE, state);
+    el_put_u32(h + EL_HDR_FLAGS, flags);
+    el_put_u32(h + EL_HDR_API, 1);
+    el_put_u64(h + EL_HDR_END, state == EL_STATE_COMPLETE ? file.len : 0);
+    f = fopen(out, "wb");
+    if (!f || fwrite(file.p, 1, file.len, f) != file.len || fclose(f) != 0) {
+        fprintf(stderr, "mktrace: cannot write %s\n", out);
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static uint64_t num(const char *s)
@@ -521,7 +680,7 @@ int main(int argc, char **argv)
 {
     uint32_t n_vcpus = 2, min_reader = 1;
     uint64_t per_vcpu = 2000, seed = 1;
-    const char *out = NULL, *text = NULL, *stats = NULL;
+    const char *out = NULL, *text = NULL, *stats = NULL, *kind = NULL;
     Vcpu *vc;
     uint8_t *h;
     FILE *f;
@@ -544,6 +703,8 @@ int main(int argc, char **argv)
             seed = num(argv[++i]);
         } else if (strcmp(a, "--min-reader") == 0 && more) {
             min_reader = (uint32_t)num(argv[++i]);
+        } else if (strcmp(a, "--hostile") == 0 && more) {
+            kind = argv[++i];
         } else if (strcmp(a, "--stats") == 0 && more) {
             stats = argv[++i];
         } else if (strcmp(a, "--text") == 0 && more) {
@@ -567,6 +728,9 @@ int main(int argc, char **argv)
         chunk_size % 4096) {
         fprintf(stderr, "%s", usage);
         return 1;
+    }
+    if (kind) {
+        return hostile(kind, out);
     }
     if (text && opt_cut && opt_zstd) {
         fprintf(stderr, "mktrace: --text cannot predict a cut-off "

@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The cursor: one vCPU's executed instructions, in order. It decodes the
+ * vCPU's chunks one after the other (read into buffers of its own by
+ * chunk.c), carrying the vCPU's state (current block, address deltas) from
+ * one chunk to the next, and hands out one ElExec per instruction that
+ * started, with the MEM records of that instruction.
+ *
+ * Runs for every executed instruction: no allocation (but for an
+ * instruction with more accesses than any before it), no printf.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+enum {
+    CUR_RUNNING = 0,
+    CUR_DONE = 1,           /* the end: el_cursor_next() returns 0 */
+    CUR_FAILED = -1,        /* damage: el_cursor_next() returns -1 */
+};
+
+struct ElCursor {
+    ElTrace *t;
+    uint32_t vcpu;
+    const Vcpu *v;
+    uint32_t next_chunk;    /* index into v's chunk list */
+    const Chunk *ck;        /* current chunk, NULL before the first */
+    const uint8_t *base, *p, *end;
+    ChunkBuf cb;            /* the current chunk's records */
+    uint64_t done_bytes;    /* slots of the chunks done with */
+
+    /* decoding state, carried from chunk to chunk */
+    uint64_t prev_tb, prev_vaddr, prev_pdelta;
+    const uint32_t *blk;    /* instruction ids of the current block */
+    uint32_t blk_count, blk_pos;
+    uint64_t blk_offset;
+    uint64_t index;
+    uint64_t loads, stores;
+    ElMemAccess *mem;
+    size_t n_mem, cap_mem;
+    bool have_pending;      /* a MEM read ahead, of a later instruction */
+    uint32_t pending_idx;
+    ElMemAccess pending;
+    bool exited;
+    bool tail_lost;         /* records of the last chunk read are missing */
+    bool at_end;            /* cur_avail() found no more records */
+    bool stream_over;       /* no more records; the block is emitted */
+    int state;
+    ElError err;
+};
+
+ElCursor *el_cursor_new(ElTrace *t, uint32_t vcpu, ElError *err)
+{
+    static const Vcpu none;
+    ElCursor *c = calloc(1, sizeof(*c));
+
+    if (!c) {
+        rd_set_err(err, EL_ERR_NOMEM, 0, "out of memory");
+        return NULL;
+    }
+    c->t = t;
+    c->vcpu = vcpu;
+    c->v = rd_find_vcpu(t, vcpu);
+    if (!c->v) {
+        c->v = &none;
+    }
+    c->cap_mem = 16;
+    c->mem = malloc(c->cap_mem * sizeof(ElMemAccess));
+    if (!c->mem) {
+        free(c);
+        rd_set_err(err, EL_ERR_NOMEM, 0, "out of memory");
+        return NULL;
+    }
+    return c;
+}
+
+void el_cursor_free(ElCursor *c)
+{
+    if (!c) {
+        return;
+    }
+    rd_chunkbuf_free(&c->cb);
+    free(c->mem);
+    free(c);
+}
+
+uint64_t el_cursor_progress(const ElCursor *c)
+{
+    uint64_t n = c->done_bytes;
+
+    if (c->ck && !c->at_end && !(c->ck->flags & EL_CK_ZSTD)) {
+        n += EL_CHUNK_HEADER_SIZE + (uint64_t)(c->p - c->base);
+    }
+    return n;
+}
+
+static int cur_fail(ElCursor *c, ElError *err)
+{
+    c->state = CUR_FAILED;
+    if (err) {
+        *err = c->err;
+    }
+    return -1;
+}
+
+/* A record problem at @rec: damage. */
+static int cur_damage(ElCursor *c, const uint8_t *rec, const char *what,
+                      ElError *err)
+{
+    rd_rec_err(&c->err, c->ck, c->base, rec, what);
+    return cur_fail(c, err);
+}
+
+/*
+ * The vCPU's records are over (no more chunks, or a cut-off). Returns 0
+ * if that is a normal end (a clean end, or the end of a cut-off trace),
+ * -1 with the error if it is damage.
+ */
+static int cur_end(ElCursor *c, ElError *err)
+{
+    const ElTrace *t = c->t;
+
+    if (c->exited || c->v->n == 0) {
+        return 0;
+    }
+    if (t->damage.code != EL_OK) {
+        c->err = t->damage;
+        return cur_fail(c, err);
+    }
+    if (t->sum.state == EL_STATE_RECORDING) {
+        return 0;
+    }
+    /* complete trace, sound index, and no EXIT: scan_ends() said so */
+    rd_set_err(&c->err, EL_ERR_DAMAGED,
+            c->ck ? rd_pos_off(c->ck, c->base, c->p) : 0, "vCPU %" PRIu32
+            "'s records end without an EXIT record", c->vcpu);
+    return cur_fail(c, err);
+}
+
+/*
+ * Make the next record of the stream available at c->p, moving on to the
+ * vCPU's next chunk when this one's records are over. Returns 1 if there
+ * is a record, 0 at the end of the stream, -1 on damage.
+ */
+static int cur_avail(ElCursor *c, ElError *err)
+{
+    if (c->at_end) {
+        return 0;
+    }
+    for (;;) {
+        const Chunk *ck;
+
+        if (c->p < c->end && *c->p != EL_REC_END) {
+            return 1;
+        }
+        if (c->ck && c->ck->cut_by_eof && c->p >= c->end) {
+            /* the file ends inside this sealed chunk's records */
+            c->err = c->t->damage;
+            if (c->err.code == EL_OK) {
+                rd_set_err(&c->err, EL_ERR_DAMAGED, c->t->size,
+                        "the file ends inside a chunk");
+            }
+            return cur_fail(c, err);
+        }
+        if (c->next_chunk >= c->v->n) {
+            /* c->ck stays: the last chunk, for offsets */
+            if (c->ck) {
+                c->done_bytes += c->ck->slot;
+                c->p = c->end;
+            }
+            c->at_end = true;
+            return 0;
+        }
+        if (c->ck) {
+            c->done_bytes += c->ck->slot;
+        }
+        ck = &c->t->chunks[c->t->byv[c->v->first + c->next_chunk++]];
+        c->ck = ck;
+        /* a chunk whose slot the file does not hold whole lost records */
+        c->tail_lost = ck->short_slot;
+        if (!rd_chunk_records(c->t, ck, &c->cb, &c->p, &c->end, &c->err)) {
+            return cur_fail(c, err);
+        }
+        c->base = c->p;
+    }
+}
+
+/*
+ * A record at c->p could not be parsed. In a chunk that was being written
+ * a truncated record is where its records end; otherwise it is damage.
+ * Returns 0 (go on with the next chunk) or -1.
+ */
+static int cur_parse_fail(ElCursor *c, const ParseFail *f, ElError *err)
+{
+    if (f->what == RD_TRUNC && !(c->ck->flags & EL_CK_SEALED)) {
+        c->p = c->end;
+        c->tail_lost = true;
+        return 0;
+    }
+    rd_parse_err(&c->err, c->ck, c->base, c->p, f);
+    return cur_fail(c, err);
+}
+
+/*
+ * Something the records refer to is not in the file. In a cut-off trace,
+ * the static chunk that had it may be lost with the rest: then this is
+ * where the readable records end. Returns 0 (the stream is over) or -1.
+ */
+static int cur_missing(ElCursor *c, const char *what, ElError *err)
+{
+    if (c->t->sum.state == EL_STATE_RECORDING ||
+        c->t->damage.code != EL_OK) {
+        /* cut off (or known to be damaged): the end of what is readable */
+        c->p = c->end;
+        c->next_chunk = c->v->n;
+        c->tail_lost = true;
+        return 0;
+    }
+    return cur_damage(c, c->p, what, err);
+}
+
+/*
+ * Decode the MEM record at c->p into @m and *@idx. Returns 1, 0 if the
+ * chunk's records ended (go on), -1 on damage.
+ */
+static int cur_mem(ElCursor *c, ElMemAccess *m, uint32_t *idx, ElError *err)
+{
+    Rec r;
+    ParseFail f;
+    const uint8_t *next;
+    char what[160];
+
+    if (parse_hot(c->p, c->end, &r, &next, &f) != RD_OK) {
+        return cur_parse_fail(c, &f, err);
+    }
+    if (r.a >= c->blk_count) {
+        if (c->blk == NULL) {
+            return cur_damage(c, c->p, "MEM record before any BLOCK", err);
+        }
+        snprintf(what, sizeof(what), "MEM record for instruction %" PRIu64
+                 " of a block of %" PRIu32, r.a, c->blk_count);
+        return cur_damage(c, c->p, what, err);
+    }
+    if (r.a < c->blk_pos) {
+        snprintf(what, sizeof(what), "MEM record for instruction %" PRIu64
+                 " after one for instruction %" PRIu32, r.a, c->blk_pos);
+        return cur_damage(c, c->p, what, err);
+    }
+    c->prev_vaddr += (uint64_t)el_unzigzag(r.b);
+    m->vaddr = c->prev_vaddr;
+    m->size_shift = r.info & EL_MEM_SIZE_SHIFT_MASK;
+    m->store = (r.info & EL_MEM_STORE) != 0;
+    m->big_endian = (r.info & EL_MEM_BIG_ENDIAN) != 0;
+    m->sign_extended = (r.info & EL_MEM_SIGN) != 0;
+    m->has_paddr = (r.info & EL_MEM_PHYS) != 0;
+    if (m->has_paddr) {
+        if (r.c >= c->t->n_devices || !c->t->devices[r.c]) {
+            snprintf(what, sizeof(what), "MEM record names device %" PRIu64
+                     ", which is not defined", r.c);
+            return cur_missing(c, what, err);
+        }
+        c->prev_pdelta += (uint64_t)el_unzigzag(r.text_len);
+        m->paddr = m->vaddr + c->prev_pdelta;
+        m->device = c->t->devices[r.c];
+    } else {
+        m->paddr = 0;
+        m->device = NULL;
+    }
+    if (m->store) {
+        c->stores++;
+    } else {
+        c->loads++;
+    }
+    *idx = (uint32_t)r.a;
+    c->p = next;
+    return 1;
+}
+
+/*
+ * Collect the accesses of instruction c->blk_pos: the MEM records that
+ * follow with its index. Returns 1 (complete), 0 (the stream ended), -1.
+ */
+static int cur_gather(ElCursor *c, ElError *err)
+{
+    uint32_t i = c->blk_pos;
+
+    c->n_mem = 0;
+    if (c->have_pending) {
+        if (c->pending_idx > i) {
+            return 1;
+        }
+        c->mem[c->n_mem++] = c->pending;
+        c->have_pending = false;
+    }
+    if (c->stream_over) {
+        return 1;
+    }
+    for (;;) {
+        ElMemAccess m;
+        uint32_t idx = 0;
+        int r = cur_avail(c, err);
+
+        if (r <= 0) {
+            return r;
+        }
+        if (*c->p == EL_REC_SKIP) {
+            /* a SKIP may come anywhere: step over it */
+            Rec sk;
+            ParseFail f;
+            const uint8_t *next;
+
+            if (rd_parse_rec(c->p, c->end, &sk, &next, &f) != RD_OK) {
+                if (cur_parse_fail(c, &f, err) < 0) {
+                    return -1;
+                }
+                continue;
+            }
+            c->p = next;
+            continue;
+        }
+        if (*c->p < EL_REC_MEM) {
+            return 1;
+        }
+        r = cur_mem(c, &m, &idx, err);
+        if (r < 0) {
+            return r;
+        }
+        if (r == 0) {
+            continue;
+        }
+        if (idx != i) {
+            c->pending = m;
+            c->pending_idx = idx;
+            c->have_pending = true;
+            return 1;
+        }
+        if (c->n_mem == c->cap_mem) {
+            size_t cap = c->cap_mem * 2;
+            ElMemAccess *nm;
+
+            if (cap > MAX_MEM_PER_INSN) {
+                rd_set_err(&c->err, EL_ERR_DAMAGED, rd_pos_off(c->ck, c->base, c->p),
+                        "more than %u memory accesses for one instruction",
+                        MAX_MEM_PER_INSN);
+                return cur_fail(c, err);
+            }
+            nm = realloc(c->mem, cap * sizeof(*nm));
+            if (!nm) {
+                rd_set_err(&c->err, EL_ERR_NOMEM, 0, "out of memory");
+                return cur_fail(c, err);
+            }
+            c->mem = nm;
+            c->cap_mem = cap;
+        }
+        c->mem[c->n_mem++] = m;
+    }
+}
+
+int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
+{
+    const ElTrace *t = c->t;
+
+    if (c->state == CUR_DONE) {
+        return 0;
+    }
+    if (c->state == CUR_FAILED) {
+        if (err) {
+            *err = c->err;
+        }
+        return -1;
+    }
+    for (;;) {
+        Rec r;
+        ParseFail f;
+        const uint8_t *next;
+        char what[160];
+        int s;
+
+        if (c->blk_pos < c->blk_count) {
+            if (!c->have_pending && c->p < c->end && *c->p < EL_REC_MEM &&
+                *c->p != EL_REC_END && *c->p != EL_REC_SKIP) {
+                /* the fast way: the next record is not one of its MEMs */
+                e->vcpu = c->vcpu;
+                e->index = c->index++;
+                e->insn = &t->insns[c->blk[c->blk_pos++]];
+                e->mem = c->mem;
+                e->n_mem = 0;
+                e->offset = c->blk_offset;
+                return 1;
+            }
+            s = cur_gather(c, err);
+            if (s < 0) {
+                return -1;
+            }
+            if (s == 0) {
+                /*
+                 * The stream ended inside this block. If its last chunk
+                 * was being written when recording stopped, every record
+                 * written is there: the instructions that started are
+                 * emitted. Otherwise (a chunk lost after a sealed one, a
+                 * truncated file) their accesses may be lost with the rest:
+                 * only instructions known to be whole were emitted.
+                 */
+                if (cur_end(c, err) < 0) {
+                    return -1;
+                }
+                if (c->tail_lost || !c->ck ||
+                    ((c->ck->flags & EL_CK_SEALED) &&
+                     !(c->ck->flags & EL_CK_CUT))) {
+                    c->state = CUR_DONE;
+                    return 0;
+                }
+                c->stream_over = true;
+            }
+            e->vcpu = c->vcpu;
+            e->index = c->index++;
+            e->insn = &t->insns[c->blk[c->blk_pos++]];
+            e->mem = c->mem;
+            e->n_mem = c->n_mem;
+            e->offset = c->blk_offset;
+            return 1;
+        }
+        if (c->stream_over) {
+            c->state = CUR_DONE;
+            return 0;
+        }
+        s = cur_avail(c, err);
+        if (s < 0) {
+            return -1;
+        }
+        if (s == 0) {
+            if (c->have_pending) {
+                return cur_damage(c, c->p, "MEM record past its block", err);
+            }
+            if (cur_end(c, err) < 0) {
+                return -1;
+            }
+            c->state = CUR_DONE;
+            return 0;
+        }
+        if (*c->p >= EL_REC_MEM || c->have_pending) {
+            /* every instruction of the block is out: a MEM has no owner */
+            if (rd_parse_rec(c->p, c->end, &r, &next, &f) != RD_OK) {
+                if (cur_parse_fail(c, &f, err) < 0) {
+                    return -1;
+                }
+                continue;
+            }
+            if (c->blk == NULL) {
+                return cur_damage(c, c->p, "MEM record before any BLOCK",
+                                  err);
+            }
+            snprintf(what, sizeof(what), "MEM record for instruction %"
+                     PRIu64 " of a block of %" PRIu32, r.a, c->blk_count);
+            return cur_damage(c, c->p, what, err);
+        }
+        if (c->exited && *c->p != EL_REC_SKIP) {
+            return cur_damage(c, c->p, "record after the vCPU's EXIT record",
+                              err);
+        }
+        if (parse_hot(c->p, c->end, &r, &next, &f) != RD_OK) {
+            if (cur_parse_fail(c, &f, err) < 0) {
+                return -1;
+            }
+            continue;
+        }
+        switch (r.kind) {
+        case EL_REC_BLOCK: {
+            uint64_t tb = c->prev_tb + (uint64_t)el_unzigzag(r.a);
+            const Tb *b;
+
+            if (tb >= t->n_tbs) {
+                snprintf(what, sizeof(what), "BLOCK refers to TB %" PRIu64
+                         ", which is not defined", tb);
+                if (cur_missing(c, what, err) < 0) {
+                    return -1;
+                }
+                continue;
+            }
+            b = &t->tbs[tb];
+            if (r.b > b->n) {
+                snprintf(what, sizeof(what), "BLOCK of %" PRIu64 " "
+                         "instructions of TB %" PRIu64 ", which has %" PRIu32,
+                         r.b, tb, b->n);
+                return cur_damage(c, c->p, what, err);
+            }
+            c->prev_tb = tb;
+            c->blk = t->tb_pool + b->start;
+            c->blk_count = (uint32_t)r.b;
+            c->blk_pos = 0;
+            /*
+             * A record of a compressed chunk has no file offset of its
+             * own: it gets the chunk's payload offset plus its position
+             * in the decompressed records, unique per record.
+             */
+            c->blk_offset = c->ck->off + EL_CHUNK_HEADER_SIZE +
+                            (uint64_t)(c->p - c->base);
+            break;
+        }
+        case EL_REC_EXIT:
+            if (t->sum.state == EL_STATE_COMPLETE &&
+                (r.a != c->index || r.b != c->loads || r.c != c->stores)) {
+                snprintf(what, sizeof(what), "EXIT record says %" PRIu64
+                         " instructions, %" PRIu64 " loads, %" PRIu64
+                         " stores; the records have %" PRIu64 ", %" PRIu64
+                         ", %" PRIu64, r.a, r.b, r.c, c->index, c->loads,
+                         c->stores);
+                return cur_damage(c, c->p, what, err);
+            }
+            c->exited = true;
+            break;
+        case EL_REC_VCPU:
+        case EL_REC_SKIP:
+            break;
+        default:
+            snprintf(what, sizeof(what), "%s record in a vCPU chunk",
+                     rd_kind_name(r.kind));
+            return cur_damage(c, c->p, what, err);
+        }
+        c->p = next;
+    }
+}
