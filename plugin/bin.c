@@ -32,6 +32,14 @@ static bool binary_noted;       /* binary= is in the header */
 /* Run time: these run for every block, instruction or memory access.      */
 /* No locks, no allocation, no printf.                                      */
 
+/* Each vCPU's I/O region names (devcache.h); the first EL_DEV_VCPUS. */
+static ElDevCache dev_caches[EL_DEV_VCPUS];
+
+static inline ElDevCache *dev_cache(unsigned int vcpu_index)
+{
+    return vcpu_index < EL_DEV_VCPUS ? &dev_caches[vcpu_index] : NULL;
+}
+
 /*
  * The writers are found in a flat table, the one registry of this front
  * end (one load per callback); set at vCPU init, before the vCPU runs.
