@@ -96,14 +96,14 @@ tsan-build: setup-if-needed
 	@$(MAKE) -s -C tests/guests OUT=$(CURDIR)/$(TSAN_BUILD)/guests
 
 # Every test again against an ASan+UBSan build (QEMU runs with the ASan
-# runtime preloaded; tests/lib.sh sets that up), then the multi-vCPU tests
-# against a TSan build.
+# runtime preloaded; tests/tiers.sh sets that up), then the multi-vCPU tests
+# (names with thread or smp) against a TSan build.
 sanitize: sanitize-build
 	@EXECLOG_BUILD=$(CURDIR)/$(SAN_BUILD) EXECLOG_SANITIZE=address tests/run.sh
 	@$(MAKE) -s tsan
 
 tsan: tsan-build
-	@EXECLOG_BUILD=$(CURDIR)/$(TSAN_BUILD) EXECLOG_SANITIZE=thread tests/run.sh
+	@EXECLOG_BUILD=$(CURDIR)/$(TSAN_BUILD) EXECLOG_SANITIZE=thread tests/run.sh 'thread|smp'
 
 demo: all
 	@tests/demo.sh

@@ -28,7 +28,7 @@ SUDO=
 
 # --- 1. packages from the machine's own sources -------------------------
 PKGS=(build-essential meson ninja-build pkg-config libglib2.0-dev libzstd-dev
-      libcmocka-dev clang xz-utils dpkg-dev
+      libcmocka-dev clang libclang-rt-dev xz-utils dpkg-dev
       qemu-user qemu-system-arm
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross
       gcc-riscv64-linux-gnu libc6-dev-riscv64-cross

@@ -106,6 +106,7 @@ counts_from_log() {
 # same_counts LOG COUNTFILE
 same_counts() {
     [ -s "$2" ] || fail "counting plugin wrote nothing" || return 1
+    grep -q '^instructions: [1-9]' "$2" || fail "the guest ran no instructions" || return 1
     diff <(counts_from_log "$1") "$2" >/dev/null && return 0
     paste <(counts_from_log "$1") "$2" | sed 's/^/    ours | count: /'
     fail "execlog and the counting plugin disagree"
