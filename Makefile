@@ -88,14 +88,15 @@ fuzz-build:
 
 .PHONY: sanitize-build tsan-build
 sanitize-build: setup-if-needed
-	$(call meson_dir,$(SAN_BUILD),gcc,$(ASAN_OPTS))
+	$(call meson_dir,$(SAN_BUILD),clang,$(ASAN_OPTS))
 	@$(MAKE) -s -C tests/guests OUT=$(CURDIR)/$(SAN_BUILD)/guests
 
 tsan-build: setup-if-needed
 	$(call meson_dir,$(TSAN_BUILD),gcc,$(TSAN_OPTS))
 	@$(MAKE) -s -C tests/guests OUT=$(CURDIR)/$(TSAN_BUILD)/guests
 
-# Every test again against an ASan+UBSan build (QEMU runs with the ASan
+# Every test again against an ASan+UBSan build (clang: one runtime for both,
+# so that UBSan's reports also go where ASan's do; QEMU runs with the ASan
 # runtime preloaded; tests/tiers.sh sets that up), then the multi-vCPU tests
 # (names with thread or smp) against a TSan build.
 sanitize: sanitize-build

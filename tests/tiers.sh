@@ -17,7 +17,8 @@ tier_setup() {
     common="halt_on_error=1:abort_on_error=0:exitcode=86:log_path=$rep/report"
     case $SANITIZE in
     address)
-        rt=$(gcc -print-file-name=libasan.so)
+        # build-sanitize is a clang build (see Makefile)
+        rt=$(clang -print-file-name=libclang_rt.asan-x86_64.so)
         # leaks count in our programs; QEMU's own leaks are not ours
         export ASAN_OPTIONS="$common:detect_leaks=1"
         export UBSAN_OPTIONS="$common:print_stacktrace=1"
