@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-void exit(int status)
+__attribute__((visibility("default"))) void exit(int status)
 {
     fflush(NULL);
     _exit(status);
