@@ -3,12 +3,15 @@
 # execlog (built from the same Debian source package) and the counting
 # plugin, and compare. Sourced by tests/run.sh.
 
-B=$PWD/build
+# EXECLOG_BUILD: the build to test (make sanitize points it at
+# build-sanitize, whose files have the same names as build's)
+B=$(realpath -m "${EXECLOG_BUILD:-$PWD/build}")
 G=$B/guests
 EXECLOG_CACHE=${EXECLOG_CACHE:-$HOME/.cache/execlog}
 Q10_SYS=$EXECLOG_CACHE/qemu-system-aarch64-10.0
 Q72_SYS=qemu-system-aarch64
 TIMEOUT=${TEST_TIMEOUT:-120}
+. tests/tiers.sh
 
 # plugin paths by API generation
 ours() { echo "$B/libexeclog-$1.so"; }
@@ -43,6 +46,38 @@ sys() {
 
 fail() { echo "    $*"; return 1; }
 
+# skip REASON: the test cannot run here; tests/run.sh reports SKIP with the
+# reason. Use as: [ -x "$x" ] || skip "no $x" || return
+skip() { echo "$*"; return 77; }
+
+# wait_for SECONDS CMD...: poll CMD until it succeeds; fails after SECONDS
+wait_for() {
+    local end=$((SECONDS + $1)); shift
+    until "$@"; do
+        [ "$SECONDS" -lt "$end" ] || return 1
+        sleep 0.05
+    done
+}
+
+# held_open FILE: some process has FILE open (QEMU, or the watcher that
+# QEMU's plugin leaves behind, which holds QEMU's stderr and the outfile)
+held_open() {
+    local l
+    [ -e "$1" ] || return 1
+    for l in /proc/[0-9]*/fd/*; do
+        [ "$l" -ef "$1" ] && return 0
+    done 2>/dev/null
+    return 1
+}
+
+not_held_open() { ! held_open "$1"; }
+
+# released SECONDS FILE: wait until no process holds FILE open
+released() { wait_for "$1" not_held_open "$2"; }
+
+# bigger_than BYTES FILE: FILE has grown past BYTES
+bigger_than() { [ "$(stat -c %s "$2" 2>/dev/null || echo 0)" -gt "$1" ]; }
+
 # same_file A B [short]: byte-for-byte equality; with "short", QEMU 7.2's
 # upstream may show bytes past instructions shorter than 4 bytes in OPCODE
 # (tests/opcmp.pl checks that everything else, and the real bytes, agree).
@@ -71,6 +106,7 @@ counts_from_log() {
 # same_counts LOG COUNTFILE
 same_counts() {
     [ -s "$2" ] || fail "counting plugin wrote nothing" || return 1
+    grep -q '^instructions: [1-9]' "$2" || fail "the guest ran no instructions" || return 1
     diff <(counts_from_log "$1") "$2" >/dev/null && return 0
     paste <(counts_from_log "$1") "$2" | sed 's/^/    ours | count: /'
     fail "execlog and the counting plugin disagree"

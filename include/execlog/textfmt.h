@@ -30,8 +30,8 @@ static inline size_t el_fmt_hex(char *dst, uint64_t v, unsigned mindigits)
     if (n < mindigits) {
         n = mindigits;
     }
-    for (unsigned i = n; i-- > 0;) {
-        dst[i] = el_hexdigits[v & 0xf];
+    for (unsigned i = n; i > 0; i--) {
+        dst[i - 1] = el_hexdigits[v & 0xf];
         v >>= 4;
     }
     return n;

@@ -79,6 +79,8 @@ test_bin_smp2_counts_100_system() {
 # After QEMU's end, the watcher may still be writing out what QEMU held: it
 # holds the trace's lock until it is done.
 settled() { timeout "$TIMEOUT" flock -s "$1" true; }
+# recording FILE: a QEMU holds FILE's lock (flock(1) would create FILE)
+recording() { [ -e "$1" ] && ! flock -n -s "$1" true; }
 
 # killed_by_signal [zstd]
 killed_by_signal() {
@@ -116,7 +118,8 @@ sigkilled() {
     qemu-aarch64 -plugin "$(ours v1),format=bin,outfile=$T/t.bin$z" \
         "$G/aarch64/workload" 1000 >/dev/null 2>&1 &
     local pid=$! n
-    sleep 0.4
+    # a few chunks (1 MiB each) are thousands of instructions
+    wait_for 60 bigger_than 4000000 "$T/t.bin" || fail "no trace growing" || return 1
     kill -KILL $pid 2>/dev/null
     wait $pid 2>/dev/null
     settled "$T/t.bin"
@@ -138,7 +141,7 @@ test_bin_outfile_in_use_72_user() {
     qemu-aarch64 -plugin "$(ours v1),format=bin,outfile=$T/t.bin" \
         "$G/aarch64/workload" 1000 >/dev/null 2>&1 &
     local pid=$!
-    sleep 0.3
+    wait_for 60 recording "$T/t.bin" || fail "the first QEMU did not start recording" || return 1
     qemu-aarch64 -plugin "$(ours v1),format=bin,outfile=$T/t.bin" \
         "$G/aarch64/basic" >/dev/null 2>"$T/err"
     local rc=$?

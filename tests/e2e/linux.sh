@@ -4,7 +4,7 @@
 # powers off (both from scripts/fetch-linux.sh, in $EXECLOG_CACHE).  Our
 # plugin (format=bin,compress=zstd) and the counting plugin ride the same
 # boot; the trace must be complete and its totals the counter's, exactly.
-# Skips (passes, printing SKIP:) only when fetch-linux.sh has not been run.
+# Skips (SKIP with the reason) only when fetch-linux.sh has not been run.
 
 LINUX_DIR=$EXECLOG_CACHE/linux-arm64
 LINUX_MARKER=execlog-linux-boot-ok
@@ -14,8 +14,7 @@ LINUX_APPEND="console=ttyAMA0 panic=-1 quiet cryptomgr.notests"
 test_linux_boot_smp2_zstd_counts_100_system() {
     local k=$LINUX_DIR/vmlinuz i=$LINUX_DIR/initramfs.cpio.gz rc=0 key
     if [ ! -s "$k" ] || [ ! -s "$i" ]; then
-        echo "SKIP: no Linux kernel in $LINUX_DIR (run scripts/fetch-linux.sh)"
-        return 0
+        skip "no Linux kernel in $LINUX_DIR (run scripts/fetch-linux.sh)"; return
     fi
     timeout "${LINUX_TEST_TIMEOUT:-300}" "$Q10_SYS" -M virt -cpu cortex-a57 -smp 2 -m 512M -nic none \
         -nographic -no-reboot -kernel "$k" -initrd "$i" -append "$LINUX_APPEND" \
@@ -44,21 +43,27 @@ test_linux_boot_smp2_zstd_counts_100_system() {
     done
 }
 
+# vcpu_recorded TRACE N: the trace being written has records of vCPU N
+vcpu_recorded() {
+    "$B/execlog" dump --vcpu "$2" "$1" 2>/dev/null | head -n 1 | grep -q "^$2, "
+}
+
 # QEMU 10.0 (API 4: per-vCPU inline counts) SIGKILLed in the middle of a
 # 2-vCPU boot: the watcher writes out the compressed chunks QEMU held, and
 # the trace reads back whole up to there, marked cut off, both vCPUs in it.
 test_linux_boot_sigkilled_zstd_100_system() {
     local k=$LINUX_DIR/vmlinuz i=$LINUX_DIR/initramfs.cpio.gz pid n v
     if [ ! -s "$k" ] || [ ! -s "$i" ]; then
-        echo "SKIP: no Linux kernel in $LINUX_DIR (run scripts/fetch-linux.sh)"
-        return 0
+        skip "no Linux kernel in $LINUX_DIR (run scripts/fetch-linux.sh)"; return
     fi
     "$Q10_SYS" -M virt -cpu cortex-a57 -smp 2 -m 512M -nic none \
         -nographic -no-reboot -kernel "$k" -initrd "$i" -append "$LINUX_APPEND" \
         -plugin "$(ours v4),format=bin,compress=zstd,outfile=$T/t.bin" \
         </dev/null >"$T/console" 2>&1 &
     pid=$!
-    sleep 3
+    # killed once both vCPUs have records in the file
+    wait_for "${LINUX_TEST_TIMEOUT:-300}" vcpu_recorded "$T/t.bin" 1 \
+        || fail "vCPU 1 recorded nothing" || { kill -KILL $pid; wait $pid; return 1; }
     kill -KILL $pid 2>/dev/null
     wait $pid 2>/dev/null
     settled "$T/t.bin"      # (tests/e2e/bin.sh)

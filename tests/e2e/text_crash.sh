@@ -3,17 +3,9 @@
 # watcher process writes out what QEMU still held, so the log has every
 # line upstream's has, and the line of the instruction that faulted too.
 
-# settle FILE: wait (up to 5 s) until the watcher has written FILE out
-settle() {
-    local last=-1 size i
-    for i in $(seq 50); do
-        size=$(stat -c %s "$1" 2>/dev/null || echo 0)
-        [ "$size" = "$last" ] && [ "$size" != 0 ] && return 0
-        last=$size
-        sleep 0.1
-    done
-    return 0
-}
+# settle FILE: wait until the watcher has written FILE out: it holds FILE
+# (and QEMU's stderr) open until it ends
+settle() { released "$TIMEOUT" "$1" || fail "$1 still held open after ${TIMEOUT}s"; }
 
 # crash_text PLUGINARGS... : the crash guest under our plugin; log in ours.log
 crashed_like_upstream() {
@@ -53,7 +45,8 @@ test_text_qemu_sigkilled_72_user() {
     qemu-aarch64 -plugin "$(ours v1),outfile=$T/ours.log" \
         "$G/aarch64/workload" 1000 >/dev/null 2>"$T/err" &
     local pid=$! n
-    sleep 0.3
+    # 1 MB of lines are thousands of lines
+    wait_for 60 bigger_than 1000000 "$T/ours.log" || fail "no log growing" || return 1
     kill -KILL $pid 2>/dev/null
     wait $pid 2>/dev/null
     settle "$T/ours.log"
@@ -73,6 +66,6 @@ test_text_qemu_sigkilled_72_user() {
 test_text_watcher_silent_on_clean_exit_72_user() {
     timeout "$TIMEOUT" qemu-aarch64 -plugin "$(ours v1),outfile=$T/ours.log" \
         "$G/aarch64/fork" >/dev/null 2>"$T/err" || fail "QEMU failed" || return 1
-    sleep 0.3
+    settle "$T/err" || return 1
     [ ! -s "$T/err" ] || fail "stderr: $(cat "$T/err")"
 }

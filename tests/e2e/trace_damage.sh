@@ -527,7 +527,7 @@ test_damage_golden_messages() {
 # json modules)
 test_damage_csv_and_jsonl_carry_every_field() {
     local fmt opts
-    command -v python3 >/dev/null || { echo "    (no python3: skipped)"; return 0; }
+    command -v python3 >/dev/null || { skip "no python3"; return; }
     for opts in "--system --vcpus 2" "--vcpus 1 --static 3000"; do
         "$DMG_MK" $opts --insns 6000 --text "$T/want.txt" "$T/t.bin" \
             || fail "mktrace failed" || return 1

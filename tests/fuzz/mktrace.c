@@ -438,7 +438,9 @@ static void vcpu_mem(Vcpu *v, uint32_t index, bool store, Buf *line)
         int64_t pd = (int64_t)(paddr - vaddr);
 
         n += el_put_varint(rec + n, device_id(d));
-        n += el_put_varint(rec + n, el_zigzag(pd - v->last_pdelta));
+        /* (wraps: unsigned arithmetic) */
+        n += el_put_varint(rec + n, el_zigzag((int64_t)((uint64_t)pd -
+                                              (uint64_t)v->last_pdelta)));
         v->last_pdelta = pd;
         buf_printf(line, ", %s, 0x%08" PRIx64 ", %s", store ? "store" : "load",
                    paddr, devices[d]);
@@ -676,12 +678,14 @@ static uint64_t num(const char *s)
     return v;
 }
 
+/* the vCPUs' streams, held to the end (not a leak) */
+static Vcpu *vc;
+
 int main(int argc, char **argv)
 {
     uint32_t n_vcpus = 2, min_reader = 1;
     uint64_t per_vcpu = 2000, seed = 1;
     const char *out = NULL, *text = NULL, *stats = NULL, *kind = NULL;
-    Vcpu *vc;
     uint8_t *h;
     FILE *f;
     char meta[512];
