@@ -16,26 +16,30 @@ static size_t n_slots, n_used;
 static char *arena;
 static size_t arena_left;
 
+/*
+ * A record's disassembly lies inside its text, followed by the closing
+ * quote, not by a NUL: hash and compare it by its length.
+ */
 static uint64_t hash_key(uint64_t pc, const uint8_t *bytes, size_t size,
-                         const char *disas)
+                         const char *disas, size_t dl)
 {
     uint64_t h = 0xcbf29ce484222325ull ^ pc;
 
     for (size_t i = 0; i < size; i++) {
         h = (h ^ bytes[i]) * 0x100000001b3ull;
     }
-    for (const char *p = disas; *p; p++) {
-        h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+    for (size_t i = 0; i < dl; i++) {
+        h = (h ^ (uint8_t)disas[i]) * 0x100000001b3ull;
     }
     return h ^ (h >> 29);
 }
 
 static bool same(const ElInsn *e, uint64_t pc, const uint8_t *bytes,
-                 size_t size, const char *disas)
+                 size_t size, const char *disas, size_t dl)
 {
-    return e->pc == pc && e->size == size &&
+    return e->pc == pc && e->size == size && e->disas_len == dl &&
            memcmp(e->bytes, bytes, size) == 0 &&
-           strcmp(e->disas, disas) == 0;
+           memcmp(e->disas, disas, dl) == 0;
 }
 
 static void *arena_alloc(size_t len)
@@ -70,7 +74,8 @@ static bool grow(void)
     for (size_t i = 0; i < n_slots; i++) {
         ElInsn *e = slots[i];
         if (e) {
-            size_t j = hash_key(e->pc, e->bytes, e->size, e->disas) & (n - 1);
+            size_t j = hash_key(e->pc, e->bytes, e->size, e->disas,
+                                e->disas_len) & (n - 1);
             while (s[j]) {
                 j = (j + 1) & (n - 1);
             }
@@ -100,9 +105,9 @@ const ElInsn *el_insn_cache_get(uint64_t pc, const uint8_t *bytes,
     if ((n_used + 1) * 2 > n_slots && !grow()) {
         goto out;
     }
-    j = hash_key(pc, bytes, size, disas) & (n_slots - 1);
+    j = hash_key(pc, bytes, size, disas, dl) & (n_slots - 1);
     for (; slots[j]; j = (j + 1) & (n_slots - 1)) {
-        if (same(slots[j], pc, bytes, size, disas)) {
+        if (same(slots[j], pc, bytes, size, disas, dl)) {
             e = slots[j];
             goto out;
         }
