@@ -32,14 +32,6 @@ static bool binary_noted;       /* binary= is in the header */
 /* Run time: these run for every block, instruction or memory access.      */
 /* No locks, no allocation, no printf.                                      */
 
-/* Each vCPU's I/O region names (devcache.h); the first EL_DEV_VCPUS. */
-static ElDevCache dev_caches[EL_DEV_VCPUS];
-
-static inline ElDevCache *dev_cache(unsigned int vcpu_index)
-{
-    return vcpu_index < EL_DEV_VCPUS ? &dev_caches[vcpu_index] : NULL;
-}
-
 /*
  * The writers are found in a flat table, the one registry of this front
  * end (one load per callback); set at vCPU init, before the vCPU runs.
@@ -169,7 +161,7 @@ static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
         if (qemu_plugin_hwaddr_is_io(hw)) {
             /* the name once per address (devcache.h); its id with it */
             bool fresh;
-            ElDevSlot *s = el_dev_lookup(dev_cache(vcpu_index), hw, paddr,
+            ElDevSlot *s = el_dev_lookup(vcpu_index, hw, paddr,
                                          &fresh);
 
             if (!s) {

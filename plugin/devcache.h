@@ -43,21 +43,26 @@ typedef struct ElDevCache {
     ElDevSlot slot[EL_DEV_SLOTS];
 } ElDevCache;
 
+/* The caches of the first EL_DEV_VCPUS vCPUs (devcache.c). */
+extern ElDevCache el_dev_caches[EL_DEV_VCPUS];
+
 /*
- * The slot for the I/O access @hw at @paddr, filled from QEMU on a miss
- * (and then *@fresh is set, for the caller to fill in id), or NULL when
- * @c is NULL.
+ * The slot for vCPU @vcpu's I/O access @hw at @paddr, filled from QEMU on
+ * a miss (and then *@fresh is set, for the caller to fill in id), or NULL
+ * for a vCPU without a cache.
  */
-static inline ElDevSlot *el_dev_lookup(ElDevCache *c,
+static inline ElDevSlot *el_dev_lookup(unsigned int vcpu,
                                        struct qemu_plugin_hwaddr *hw,
                                        uint64_t paddr, bool *fresh)
 {
+    ElDevCache *c;
     ElDevSlot *s;
 
     *fresh = false;
-    if (__builtin_expect(c == NULL, 0)) {
+    if (__builtin_expect(vcpu >= EL_DEV_VCPUS, 0)) {
         return NULL;
     }
+    c = &el_dev_caches[vcpu];
     s = &c->slot[(uint32_t)((paddr ^ (paddr >> 32)) * 0x9e3779b1u) >>
                  (32 - EL_DEV_BITS)];
     if (__builtin_expect(s->name != NULL && s->paddr == paddr &&

@@ -92,14 +92,6 @@ static void vcpu_insn_exec_only_regs(unsigned int vcpu_index, void *udata)
     }
 }
 
-/* Each vCPU's I/O region names (devcache.h); the first EL_DEV_VCPUS. */
-static ElDevCache dev_caches[EL_DEV_VCPUS];
-
-static inline ElDevCache *dev_cache(unsigned int vcpu_index)
-{
-    return vcpu_index < EL_DEV_VCPUS ? &dev_caches[vcpu_index] : NULL;
-}
-
 static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
                      uint64_t vaddr, void *udata)
 {
@@ -124,7 +116,7 @@ static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
 
         if (qemu_plugin_hwaddr_is_io(hw)) {
             bool fresh;
-            ElDevSlot *s = el_dev_lookup(dev_cache(vcpu_index), hw, paddr,
+            ElDevSlot *s = el_dev_lookup(vcpu_index, hw, paddr,
                                          &fresh);
 
             dev = s ? s->name : qemu_plugin_hwaddr_device_name(hw);

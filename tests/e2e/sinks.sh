@@ -128,14 +128,17 @@ test_pipe_lines_whole_72_user_threads_qemu_log() {
     pipe_lines "$T/pipe.log" "$T/count"
 }
 # System mode, -smp 16 (GICv3: QEMU 7.2's virt has at most 8 vCPUs with
-# GICv2), multi-threaded TCG, into a pipe. (The smp guest runs code on two
-# of them; the others have an exit line each.)
+# GICv2), multi-threaded TCG, into a pipe: the smpn guest runs code on all
+# 16 vCPUs at once.
 pipe_sys() {
     local ver=$1 api=$2
-    sys "$ver" smp 16 "$(ours "$api"),outfile=/dev/stdout" "$(counter "$api"),out=$T/count" \
+    sys "$ver" smpn 16 "$(ours "$api"),outfile=/dev/stdout" "$(counter "$api"),out=$T/count" \
         -- -accel tcg,thread=multi -M virt,gic-version=3 2>/dev/null | cat > "$T/pipe.log"
     [ "${PIPESTATUS[0]}" -eq 0 ] || fail "QEMU failed" || return 1
-    pipe_lines "$T/pipe.log" "$T/count"
+    pipe_lines "$T/pipe.log" "$T/count" || return 1
+    # (smpn runs code on every vCPU the board has)
+    [ "$(grep -v '^$' "$T/pipe.log" | cut -d, -f1 | sort -u | wc -l)" -eq 16 ] \
+        || fail "not all 16 vCPUs wrote lines"
 }
 test_pipe_lines_whole_72_system_smp16() { pipe_sys 7.2 v1; }
 test_pipe_lines_whole_100_system_smp16() { pipe_sys 10.0 v4; }
