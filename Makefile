@@ -119,10 +119,19 @@ tsan: tsan-build
 
 # meson installs what meson.build marks (the plugins, the CLI, the man
 # pages, the docs) and logs it in $(BUILD)/meson-logs/install-log.txt, which
-# make uninstall removes again.
-install: build
-	@meson install -C $(BUILD) --no-rebuild \
-	  $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
+# make uninstall removes again. An existing build is reconfigured only if
+# PREFIX, LIBDIR or DEFAULT_PLUGIN differ from its own, so that
+# 'make && sudo make install' leaves build/ as make left it (root's HOME has
+# another cache, and a reconfiguration would write root's files into it).
+INSTALL_OPTS = $(abspath $(PREFIX)) $(LIBDIR) $(DEFAULT_PLUGIN)
+install:
+	@if [ ! -f $(BUILD)/build.ninja ]; then $(MAKE) -s build; \
+	elif [ "$$(meson introspect $(BUILD) --buildoptions | python3 -c \
+	  'import json, sys; o = {x["name"]: x["value"] for x in json.load(sys.stdin)}; print(o["prefix"], o["libdir"], o["default_plugin"])')" \
+	  != "$(INSTALL_OPTS)" ]; then \
+	  meson configure $(BUILD) -Dprefix=$(abspath $(PREFIX)) -Dlibdir=$(LIBDIR) \
+	    -Ddefault_plugin=$(DEFAULT_PLUGIN) >/dev/null && ninja -C $(BUILD) >/dev/null; fi
+	@meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
 
 uninstall:
 	@ninja -C $(BUILD) uninstall

@@ -167,6 +167,16 @@ section() {
     ' "$1"
 }
 
+# has_entry TEXT ERE: TEXT (a rendered page) has a list entry (.TP) whose
+# tag matches ERE: a line at column 7 that matches, followed by the entry's
+# text at column 14 (a paragraph that starts with the same words goes on at
+# column 7)
+has_entry() {
+    awk -v re="$2" 'tag && /^              [^ ]/ { found = 1; exit }
+                    { tag = ($0 ~ re) }
+                    END { exit !found }' "$1"
+}
+
 # Every key of plugin/options.c's table has an entry (a tag KEY=...) in
 # execlog-plugin(7)'s OPTIONS.
 test_install_man_plugin_options() {
@@ -182,7 +192,7 @@ test_install_man_plugin_options() {
     render "$R/usr/share/man/man7/execlog-plugin.7" > "$T/page"
     section "$T/page" OPTIONS > "$T/options"
     for k in $keys; do
-        grep -qE "^       $k=" "$T/options" || missing="$missing $k"
+        has_entry "$T/options" "^       $k=" || missing="$missing $k"
     done
     [ -z "$missing" ] || fail "execlog-plugin(7) OPTIONS has no entry for:$missing"
 }
@@ -215,7 +225,7 @@ test_install_man_cli_commands() {
                | sed 's/  .*//; s/, /\n/g' | awk '{ print $1 }')
         [ -n "$opts" ] || fail "execlog $c --help lists no option" || return 1
         for o in $opts; do
-            grep -qE -- "^       ([^ ]+, )*$o( |,|\$)" "$T/cmd" \
+            has_entry "$T/cmd" "^       ([^ ]+, )*$o( |,|\$)" \
                 || missing="$missing $c:$o"
         done
     done
