@@ -127,7 +127,7 @@ test_install_cli_dumps_trace() {
 # refuse)
 export MAN_DISABLE_SECCOMP=1
 # render PAGE: the page as man shows it, 80 columns, plain text
-render() { MANWIDTH=80 MAN_KEEP_FORMATTING= man -l "$1" 2>/dev/null | col -bx; }
+render() { MANWIDTH=80 MAN_KEEP_FORMATTING='' man -l "$1" 2>/dev/null | col -bx; }
 
 # Both pages: no groff warning (all warnings on), man renders them, man
 # finds them by name in the installed tree, their NAME lines parse (what
