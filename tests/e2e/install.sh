@@ -66,11 +66,18 @@ EOF
              >/dev/null || fail "installed libexeclog-$v.so exports other symbols than the build's" \
              || return 1
     done
-    # DEFAULT_PLUGIN=v4 points libexeclog.so at the API 4 build
-    install_into "$d" DEFAULT_PLUGIN=v4 || return 1
-    [ "$(readlink "$d/usr/lib/execlog/libexeclog.so")" = libexeclog-v4.so ] \
-        || fail "DEFAULT_PLUGIN=v4: libexeclog.so -> $(readlink "$d/usr/lib/execlog/libexeclog.so")" \
+    # DEFAULT_PLUGIN=v4 points libexeclog.so at the API 4 build; LIBDIR
+    # moves the plugins, and the man page follows
+    rm -rf "$d"
+    install_into "$d" DEFAULT_PLUGIN=v4 LIBDIR=lib64 || return 1
+    [ "$(readlink "$d/usr/lib64/execlog/libexeclog.so")" = libexeclog-v4.so ] \
+        || fail "DEFAULT_PLUGIN=v4: libexeclog.so -> $(readlink "$d/usr/lib64/execlog/libexeclog.so")" \
         || return 1
+    [ -f "$d/usr/lib64/execlog/libexeclog-v1.so" ] && [ ! -e "$d/usr/lib" ] \
+        || fail "LIBDIR=lib64: $(cd "$d" && find usr -path '*execlog/*.so' | tr '\n' ' ')" \
+        || return 1
+    grep -q '/usr/lib64/execlog/libexeclog.so' "$d/usr/share/man/man7/execlog-plugin.7" \
+        || fail "LIBDIR=lib64: execlog-plugin.7 does not name /usr/lib64/execlog" || return 1
     make -s uninstall BUILD="$B" > "$T/uninstall.out" 2>&1 \
         || { sed 's/^/    /' "$T/uninstall.out"; fail "make uninstall failed"; } || return 1
     got=$(find "$d" \( -type f -o -type l \) 2>/dev/null)
