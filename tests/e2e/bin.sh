@@ -27,8 +27,11 @@ rt_user() {
     qemu_user "$ver" "$arch" \
         -plugin "$(ours "$a"),outfile=$T/text.log" \
         -plugin "$(twin "$a"),format=bin,outfile=$T/t.bin$z" \
-        "$G/$arch/$guest" >/dev/null 2>&1
+        "$G/$arch/$guest" >/dev/null 2>"$T/err" \
+        || fail "QEMU failed: $(head -1 "$T/err")" || return 1
     "$EL" dump "$T/t.bin" > "$T/dump.log" || fail "dump failed" || return 1
+    # (a QEMU that died at its first block leaves an empty line in both)
+    [ "$(wc -l < "$T/dump.log")" -gt 1000 ] || fail "only $(wc -l < "$T/dump.log") lines" || return 1
     same_file "$T/dump.log" "$T/text.log"
 }
 for arch in x86_64 aarch64 riscv64; do
