@@ -78,8 +78,16 @@ trap 'rm -rf "$WORK"' EXIT
 # may not hold the .dsc and Debian's patch tarball), checked against the
 # hash in the signed Sources index. That is QEMU's upstream source, with the
 # files Debian's +ds repack removes (wheels, firmware) missing.
-uri=$(apt-get "${APTOPT[@]}" source --print-uris "qemu=$VER" 2>/dev/null |
-      awk '$2 ~ /\.orig\.tar\./ { print $1, $2, $4; exit }')
+orig_uri() {
+    apt-get "${APTOPT[@]}" source --print-uris "qemu=$VER" 2>/dev/null |
+        awk '$2 ~ /\.orig\.tar\./ { print $1, $2, $4; exit }'
+}
+uri=$(orig_uri)
+if [ -z "$uri" ]; then
+    say "reading the source indexes again (private apt configuration)"
+    apt-get "${APTOPT[@]}" update -q >/dev/null
+    uri=$(orig_uri)
+fi
 [ -n "$uri" ] || die "no qemu source package $VER in the archive"
 read -r url file hash <<<"$uri"
 url=${url//\'/}

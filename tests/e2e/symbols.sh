@@ -29,10 +29,10 @@ imports_exported() {
     done
 }
 
-q72_bins() { command -v qemu-aarch64 qemu-x86_64 qemu-riscv64 qemu-system-aarch64; }
 test_symbols_v1_imports_exported_by_72() {
-    # (through the tier wrappers, nm would read a script: the real ones)
-    imports_exported v1 $(PATH=/usr/bin:/bin q72_bins)
+    # (not through PATH: the tier wrappers are scripts)
+    imports_exported v1 /usr/bin/qemu-aarch64 /usr/bin/qemu-x86_64 \
+        /usr/bin/qemu-riscv64 /usr/bin/qemu-system-aarch64
 }
 test_symbols_v4_imports_exported_by_100() {
     local dir=$EXECLOG_CACHE/qemu-10.0-user a bins=()
@@ -48,10 +48,10 @@ test_symbols_v4_optional_are_weak() {
     imports "$(ours v4)" w > "$T/weak"
     grep -qx qemu_plugin_path_to_binary "$T/weak" \
         || fail "qemu_plugin_path_to_binary is not a weak import" || return 1
-    for f in $(cat "$T/weak"); do
+    while read -r f; do
         nm -D --defined-only "$q" | grep -qw "$f" && continue
         echo "    (QEMU 10.0 user mode lacks $f: optional, as it should be)"
-    done
+    done < "$T/weak"
 }
 
 # Each plugin build loads and runs a guest on each QEMU of its generation.

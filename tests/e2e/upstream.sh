@@ -39,11 +39,18 @@ diff_user10() {
     [ "$(grep -c ', ""' "$T/ours.log")" -eq 0 ] || fail "empty disassembly"
 }
 
-for arch in x86_64 aarch64 riscv64; do
+for arch in aarch64 riscv64; do
     for guest in basic sigsegv; do
         eval "test_upstream_100_user_${arch}_${guest}() { diff_user10 $arch $guest; }"
     done
 done
+test_upstream_100_user_x86_64_sigsegv() { diff_user10 x86_64 sigsegv; }
+# 10.0 zero-fills OPCODE past a short instruction: pop %rsi is the one byte
+# 0x5e (7.2 showed the bytes after it)
+test_upstream_100_user_x86_64_basic() {
+    diff_user10 x86_64 basic || return 1
+    grep -q ', 0x5e, "popq %rsi"' "$T/ours.log" || fail "no zero-filled 0x5e for popq %rsi"
+}
 test_upstream_100_user_aarch64_ifilter() {
     diff_user10 aarch64 basic ifilter=ldr ifilter=st || return 1
     [ "$(wc -l < "$T/ours.log")" -gt 10 ] || fail "filter matched too little"
