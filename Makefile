@@ -50,7 +50,8 @@ export FUZZ_SECONDS
 
 all: build guests
 
-# Installs what is missing (Debian packages, QEMU headers, QEMU 10.0).
+# Installs what is missing (Debian packages, QEMU headers, QEMU 10.0 system
+# emulators, QEMU 10.0 user mode built with plugins).
 setup:
 	@scripts/setup.sh
 
@@ -72,6 +73,7 @@ setup-if-needed:
 	@[ -f $(QEMU_V1_INCLUDE)/qemu-plugin.h ] && [ -f $(QEMU_V4_INCLUDE)/qemu-plugin.h ] \
 	  && command -v meson >/dev/null && command -v aarch64-linux-gnu-gcc >/dev/null \
 	  && command -v qemu-aarch64 >/dev/null && [ -x $(EXECLOG_CACHE)/qemu-system-aarch64-10.0 ] \
+	  && [ -f $(EXECLOG_CACHE)/qemu-10.0-user/.done ] \
 	  || scripts/setup.sh
 
 check: setup all fuzz

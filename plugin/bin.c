@@ -219,14 +219,14 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     el_bin_static_lock();
     if (!system_mode && !binary_noted) {
         /* QEMU knows the guest program once it runs its first code */
-        const char *path = qemu_plugin_path_to_binary();
+        char *path = el_path_to_binary();
         char line[1024];
 
         binary_noted = true;
         if (path) {
             snprintf(line, sizeof(line), "binary=%s\n", path);
             el_bin_meta_append(line);
-            free((void *)path);
+            free(path);
         }
     }
     for (size_t i = 0; i < n; i++) {

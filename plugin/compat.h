@@ -26,6 +26,38 @@
 
 #define EL_API QEMU_PLUGIN_VERSION
 
+/*
+ * Functions that some QEMU of a generation lacks are optional: the plugin
+ * refers to them weakly, so that it still loads where QEMU does not export
+ * them (the reference is then NULL), and calls them only through the el_*
+ * wrappers below, which say "unknown" instead.
+ *
+ * QEMU 10.0.x linux-user (API 4) exports none of qemu_plugin_path_to_binary,
+ * _start_code, _end_code and _entry_code: its linux-user/meson.build adds
+ * plugin-api.c under a config name that 10.0 no longer defines. Every other
+ * qemu_plugin_* function the plugin imports is exported by every QEMU it is
+ * tested on, user and system mode (tests/e2e/symbols.sh checks that what the
+ * built plugins import strongly is what those QEMUs export). A function is
+ * added here, and called only through a wrapper, as soon as some QEMU of the
+ * generation is known to lack it.
+ */
+#pragma weak qemu_plugin_path_to_binary
+#pragma weak qemu_plugin_start_code
+#pragma weak qemu_plugin_end_code
+#pragma weak qemu_plugin_entry_code
+
+/*
+ * The guest program's path (user mode; to be released with free()), or
+ * NULL: system mode, or a QEMU without qemu_plugin_path_to_binary.
+ */
+static inline char *el_path_to_binary(void)
+{
+    if (!qemu_plugin_path_to_binary) {
+        return NULL;
+    }
+    return (char *)qemu_plugin_path_to_binary();
+}
+
 /* reg= and rdisas= need the register API (API >= 2). */
 #define EL_HAVE_REGISTERS (QEMU_PLUGIN_VERSION >= 2)
 

@@ -11,7 +11,10 @@
 #    installed) under the cache folder, with all their module packages, and
 #    the libraries of the modules it loads at every start (it must start
 #    without a word on stderr);
-#  - Debian's arm64 Linux kernel and a busybox initramfs (fetch-linux.sh).
+#  - Debian's arm64 Linux kernel and a busybox initramfs (fetch-linux.sh);
+#  - QEMU 10.0's user-mode emulators with plugin support, built from the
+#    same source package (build-qemu-user.sh: Debian's qemu-user 10.0 has
+#    no -plugin), once per machine: about 4 minutes on 2 cores.
 #
 # The mirror is read from the machine's apt configuration; backports and
 # source packages go through a private apt configuration in the cache, so the
@@ -38,14 +41,17 @@ SUDO=
 # mandoc, with which the tests check the man pages), and the libraries of the
 # audio drivers that QEMU 10.0 probes at every start (its gui modules: with
 # a library missing, it says "failed to open module"; with the module
-# missing, it would try QEMU 7.2's module of that name and refuse it).
+# missing, it would try QEMU 7.2's module of that name and refuse it), and
+# what building QEMU 10.0's user-mode emulators needs (capstone: without it
+# their disassembly is empty).
 PKGS=(build-essential meson ninja-build pkg-config libglib2.0-dev libzstd-dev
       libcmocka-dev clang libclang-rt-dev xz-utils dpkg-dev
       qemu-user qemu-system-arm
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross
       gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
       cpio python3 man-db groff-base bsdextrautils mandoc
-      libpipewire-0.3-0 libpulse0 libsdl2-2.0-0 libjack-jackd2-0)
+      libpipewire-0.3-0 libpulse0 libsdl2-2.0-0 libjack-jackd2-0
+      libcapstone-dev zlib1g-dev python3-venv)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' \
@@ -157,5 +163,8 @@ err=$(printf 'quit\n' | timeout 60 "$Q10W" -M virt -cpu cortex-a57 -nic none -di
 [ -z "$err" ] || die "QEMU 10.0 says at start (it must say nothing): $err"
 # --- 5. a real arm64 Linux kernel and initramfs (Linux boot test, bench) --
 "$(dirname "$0")/fetch-linux.sh"
+
+# --- 6. QEMU 10.0 user mode with plugins, built from source ---------------
+"$(dirname "$0")/build-qemu-user.sh" "$V100"
 
 say "ready: cache in $CACHE"

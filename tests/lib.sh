@@ -10,6 +10,8 @@ G=$B/guests
 EXECLOG_CACHE=${EXECLOG_CACHE:-$HOME/.cache/execlog}
 Q10_SYS=$EXECLOG_CACHE/qemu-system-aarch64-10.0
 Q72_SYS=qemu-system-aarch64
+# QEMU 10.0 user mode with plugins (scripts/build-qemu-user.sh)
+Q10_USER=$EXECLOG_CACHE/qemu-10.0-user
 TIMEOUT=${TEST_TIMEOUT:-120}
 . tests/tiers.sh
 
@@ -27,6 +29,68 @@ user() {
     local args=() p
     for p in "$@"; do args+=(-plugin "$p"); done
     timeout "$TIMEOUT" "qemu-$arch" "${args[@]}" "$G/$arch/$guest"
+}
+
+# quser VER ARCH: the user-mode QEMU of VER (7.2: Debian's; 10.0: built
+# by scripts/build-qemu-user.sh, into the cache)
+quser() { if [ "$1" = 10.0 ]; then echo "$Q10_USER/qemu-$2"; else echo "qemu-$2"; fi; }
+
+# api VER: the plugin build (API generation) for that QEMU
+api() { if [ "$1" = 10.0 ]; then echo v4; else echo v1; fi; }
+
+# need_user VER ARCH: skip unless VER's user-mode QEMU for ARCH is there
+# (setup builds 10.0's, so in make check it is). Use as:
+# need_user "$ver" "$arch" || return
+need_user() {
+    [ "$1" != 10.0 ] || [ -x "$(quser 10.0 "$2")" ] ||
+        skip "no QEMU 10.0 user mode in $Q10_USER (scripts/build-qemu-user.sh builds it)"
+}
+
+# qemu_user VER ARCH QEMUARG...: run VER's user-mode QEMU. 10.0 places a
+# 64-bit guest's stack and mappings at host addresses: without host ASLR
+# (setarch -R) they are the same in every run with the same plugins.
+qemu_user() {
+    local ver=$1 arch=$2; shift 2
+    if [ "$ver" = 10.0 ]; then
+        timeout "$TIMEOUT" setarch -R "$(quser 10.0 "$arch")" "$@"
+    else
+        timeout "$TIMEOUT" "qemu-$arch" "$@"
+    fi
+}
+
+# user_addrs VER: a filter for text lines of two different runs of VER's
+# user mode. 10.0's guest stack and mappings are at host mmap addresses
+# that differ from run to run even without ASLR (measured: upstream alone,
+# same command, e.g. 0x7fffee9ff6c0 and 0x7ffff6bc86c0 for the same load;
+# QEMU's own threads map their arenas in a racy order), so for 10.0 each
+# access keeps its kind and loses its address; 7.2 passes as it is.
+user_addrs() {
+    if [ "$1" = 10.0 ]; then
+        sed -E 's/(load|store), 0x[0-9a-f]+/\1, ADDR/g'
+    else
+        cat
+    fi
+}
+
+# qemu_user_bg VER ARCH QEMUARG... &: the same for a run in the background
+# that the test kills: the background shell becomes QEMU, so $! is QEMU's
+# pid (no timeout)
+qemu_user_bg() {
+    local ver=$1 arch=$2; shift 2
+    if [ "$ver" = 10.0 ]; then
+        exec setarch -R "$(quser 10.0 "$arch")" "$@"
+    fi
+    exec "qemu-$arch" "$@"
+}
+
+# user10 ARCH GUEST PLUGINARG... : as user, on QEMU 10.0 user mode (skips
+# if it is not built)
+user10() {
+    local arch=$1 guest=$2; shift 2
+    local args=() p
+    need_user 10.0 "$arch" || return
+    for p in "$@"; do args+=(-plugin "$p"); done
+    qemu_user 10.0 "$arch" "${args[@]}" "$G/$arch/$guest"
 }
 
 # sys VER GUEST SMP PLUGINARG... [-- QEMUARG...]: run a bare-metal virt

@@ -58,6 +58,16 @@ tier_setup() {
             "$pre" "$qenv" "$gbase" "$real" > "$wrap/${q##*/}"
         chmod +x "$wrap/${q##*/}"
     done
+    # QEMU 10.0 user mode (not on PATH): wrappers of the same kind
+    mkdir -p "$wrap/q10user"
+    for q in "$Q10_USER"/qemu-*; do
+        [ -x "$q" ] || continue
+        printf '#!/bin/sh\nLD_PRELOAD=%s${LD_PRELOAD:+:$LD_PRELOAD} %s %s exec setarch -R %s "$@"\n' \
+            "$rt" "$qenv" "$([ "$SANITIZE" = address ] && echo QEMU_GUEST_BASE=0x200000000000)" \
+            "$q" > "$wrap/q10user/${q##*/}"
+        chmod +x "$wrap/q10user/${q##*/}"
+    done
+    Q10_USER=$wrap/q10user
     PATH=$wrap:$PATH
     Q10_SYS=$wrap/${Q10_SYS##*/}
     echo "tier: $SANITIZE sanitizer, build $B"

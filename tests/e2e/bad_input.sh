@@ -5,11 +5,15 @@
 # "a,b", a bare "key" is "key=on", "arg=k=v" is "k=v" (tests below use that).
 
 # run_refused API PLUGINARG: run QEMU with our plugin; the guest's output
-# goes to $T/out, stderr to $T/err. API v1: user mode 7.2; v4: system 10.0.
+# goes to $T/out, stderr to $T/err. API v1: user mode 7.2; v4: system 10.0;
+# v4user: user mode 10.0.
 run_refused() {
     local api=$1 arg=$2
     : >"$T/out"
-    if [ "$api" = v1 ]; then
+    if [ "$api" = v4user ]; then
+        timeout 30 "$(quser 10.0 aarch64)" -plugin "$(ours v4),$arg" "$G/aarch64/basic" \
+            >"$T/out" 2>"$T/err" </dev/null
+    elif [ "$api" = v1 ]; then
         timeout 30 qemu-aarch64 -plugin "$(ours v1),$arg" "$G/aarch64/basic" \
             >"$T/out" 2>"$T/err" </dev/null
     else
@@ -213,4 +217,23 @@ test_bad_compress_without_bin() {
 test_bad_bin_with_filter() {
     refused v4 "format=bin,outfile=$T/t.bin,ifilter=ldr" \
         "format=bin records every instruction: ifilter, afilter, reg and rdisas are for format=text (filter with 'execlog dump --pc' instead)"
+}
+
+# QEMU 10.0 user mode refuses the same way
+bad100() { need_user 10.0 aarch64 || return; refused v4user "$@"; }
+test_bad_unknown_option_100_user() { bad100 foo=1 "unknown option 'foo=1' $KNOWN"; }
+test_bad_afilter_not_hex_100_user() { bad100 afilter=zz "afilter 'zz' is not a hexadecimal address"; }
+test_bad_reg_glob_100_user() {
+    bad100 'reg=[xw]0' "reg '[xw]0' cannot match a register name (byte 0x5b at offset 0: names are letters, digits and '_', wildcards '*' and '?')"
+}
+test_bad_rdisas_without_reg_100_user() {
+    bad100 rdisas=on "rdisas=on needs reg=GLOB (it logs the instructions that name a watched register)"
+}
+test_bad_bin_without_outfile_100_user() {
+    need_user 10.0 aarch64 || return
+    run_refused v4user format=bin
+    check_refused $? format=bin start "format=bin needs outfile="
+}
+test_bad_outfile_unwritable_100_user() {
+    bad100 outfile=/nonexistent/t.log "outfile '/nonexistent/t.log': cannot open: No such file or directory"
 }

@@ -2,11 +2,13 @@
 # Count tests: our log and an independent counting plugin loaded into the
 # same QEMU process must agree on instructions, loads and stores.
 
+# count_user ARCH GUEST [VER]: 7.2 (v1 build) or 10.0 (v4 build)
 count_user() {
-    local arch=$1 guest=$2
-    timeout "$TIMEOUT" "qemu-$arch" \
-        -plugin "$(plug "$(ours v1)" "outfile=$T/ours.log")" \
-        -plugin "$(plug "$(counter v1)" "out=$T/count")" \
+    local arch=$1 guest=$2 ver=${3:-7.2}
+    need_user "$ver" "$arch" || return
+    qemu_user "$ver" "$arch" \
+        -plugin "$(plug "$(ours "$(api "$ver")")" "outfile=$T/ours.log")" \
+        -plugin "$(plug "$(counter "$(api "$ver")")" "out=$T/count")" \
         "$G/$arch/$guest" >/dev/null 2>&1
     same_counts "$T/ours.log" "$T/count"
 }
@@ -14,6 +16,7 @@ count_user() {
 for arch in x86_64 aarch64 riscv64; do
     for guest in threads sigsegv; do
         eval "test_counts_72_user_${arch}_${guest}() { count_user $arch $guest; }"
+        eval "test_counts_100_user_${arch}_${guest}() { count_user $arch $guest 10.0; }"
     done
 done
 
@@ -32,15 +35,24 @@ test_counts_72_user_threads_lines_whole() {
     count_user aarch64 threads || return 1
     lines_whole
 }
+test_counts_100_user_threads_lines_whole() {
+    count_user aarch64 threads 10.0 || return
+    lines_whole
+}
 # the same through QEMU's log (-d plugin -D), where batches go through
 # qemu_plugin_outs
-test_counts_72_user_threads_lines_whole_qemu_log() {
-    timeout "$TIMEOUT" qemu-aarch64 -d plugin -D "$T/ours.log" \
-        -plugin "$(ours v1)" -plugin "$(plug "$(counter v1)" "out=$T/count")" \
+threads_qemu_log() {
+    local ver=$1
+    need_user "$ver" aarch64 || return
+    qemu_user "$ver" aarch64 -d plugin -D "$T/ours.log" \
+        -plugin "$(ours "$(api "$ver")")" \
+        -plugin "$(plug "$(counter "$(api "$ver")")" "out=$T/count")" \
         "$G/aarch64/threads" >/dev/null 2>&1
     same_counts "$T/ours.log" "$T/count" || return 1
     lines_whole
 }
+test_counts_72_user_threads_lines_whole_qemu_log() { threads_qemu_log 7.2; }
+test_counts_100_user_threads_lines_whole_qemu_log() { threads_qemu_log 10.0; }
 
 count_sys() {
     local ver=$1 api=$2 smp=$3; shift 3

@@ -36,14 +36,15 @@ rec_arg() {
     fi
 }
 
-# exact_user FORMAT ARCH: late threads, threads started while others run,
-# many short-lived ones; plain, then with shared memory mapped first
+# exact_user FORMAT ARCH [VER]: late threads, threads started while others
+# run, many short-lived ones; plain, then with shared memory mapped first
 exact_user() {
-    local fmt=$1 arch=$2 mode want got
-    want=$(timeout "$TIMEOUT" "qemu-$arch" "$G/$arch/latethreads")
+    local fmt=$1 arch=$2 ver=${3:-7.2} mode want got
+    need_user "$ver" "$arch" || return
+    want=$(qemu_user "$ver" "$arch" "$G/$arch/latethreads")
     for mode in plain shared shared; do
-        got=$(timeout "$TIMEOUT" "qemu-$arch" -plugin "$(rec_arg v1 "$fmt")" \
-                  -plugin "$(counter v1),out=$T/count" \
+        got=$(qemu_user "$ver" "$arch" -plugin "$(rec_arg "$(api "$ver")" "$fmt")" \
+                  -plugin "$(counter "$(api "$ver")"),out=$T/count" \
                   "$G/$arch/latethreads" "$mode" 2>"$T/qemu.err")
         [ $? -eq 0 ] || fail "guest failed ($mode): $(head -1 "$T/qemu.err")" || return 1
         [ "$got" = "$want" ] || fail "guest output differs ($mode): $got" || return 1
@@ -54,6 +55,7 @@ exact_user() {
 for arch in aarch64 x86_64 riscv64; do
     for fmt in bin text; do
         eval "test_threads_late_exact_${fmt}_72_user_${arch}() { exact_user $fmt $arch; }"
+        eval "test_threads_late_exact_${fmt}_100_user_${arch}() { exact_user $fmt $arch 10.0; }"
     done
 done
 
