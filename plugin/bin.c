@@ -26,6 +26,7 @@
 #define BIN_VCPU_MAX 65536
 
 static bool system_mode;
+static bool values;             /* values=on */
 static bool binary_noted;       /* binary= is in the header */
 
 /* ------------------------------------------------------------------------ */
@@ -116,14 +117,15 @@ static inline uint32_t bin_mem_index(ElBinVcpu *w, unsigned int vcpu_index,
     return (uint32_t)(udata & 0xffff);
 }
 
-static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
-                    uint64_t vaddr, void *udata)
+static inline void bin_access(unsigned int vcpu_index,
+                              qemu_plugin_meminfo_t info, uint64_t vaddr,
+                              void *udata, bool values)
 {
     ElBinVcpu *w = bin_get(vcpu_index);
     struct qemu_plugin_hwaddr *hw;
     uint8_t bits;
     uint32_t device = 0;
-    uint64_t paddr = 0;
+    uint64_t paddr = 0, lo = 0, hi = 0;
 
     if (__builtin_expect(w == NULL, 0)) {
         return;
@@ -174,8 +176,25 @@ static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
             }
         }
     }
+    if (values) {
+        el_mem_value(info, &lo, &hi);
+        bits |= EL_MEM_VALUE;
+    }
     el_bin_mem(w, bin_mem_index(w, vcpu_index, (uintptr_t)udata), bits, vaddr, device,
-               paddr);
+               paddr, lo, hi);
+}
+
+static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
+                    uint64_t vaddr, void *udata)
+{
+    bin_access(vcpu_index, info, vaddr, udata, false);
+}
+
+static void bin_mem_values(unsigned int vcpu_index,
+                           qemu_plugin_meminfo_t info, uint64_t vaddr,
+                           void *udata)
+{
+    bin_access(vcpu_index, info, vaddr, udata, true);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -274,8 +293,8 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         } else if (i > 0) {
             el_progress_count(insn, single);
         }
-        qemu_plugin_register_vcpu_mem_cb(insn, bin_mem,
-                                         QEMU_PLUGIN_CB_NO_REGS,
+        qemu_plugin_register_vcpu_mem_cb(insn, values ? bin_mem_values :
+                                         bin_mem, QEMU_PLUGIN_CB_NO_REGS,
                                          QEMU_PLUGIN_MEM_RW,
                                          (void *)(((uintptr_t)tb_id << 16) |
                                                   i));
@@ -355,12 +374,14 @@ int el_bin_install(qemu_plugin_id_t id, const qemu_info_t *info,
         .system = info->system_emulation,
         .api = EL_API,
         .meta = meta ? meta : "",
+        .min_reader = opts->values || opts->n_regs ? EL_MIN_READER_VALUES : 1,
     };
     /* chunks in memory the watcher shares, written by a thread */
     bool shared = el_shm_init();
     int r;
 
     system_mode = info->system_emulation;
+    values = opts->values;
     system_one_vcpu = info->system_emulation && info->system.max_vcpus == 1;
     r = el_bin_open(&cfg, err, errlen);
     free(meta);

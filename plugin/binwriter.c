@@ -1143,7 +1143,8 @@ int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
     owner = getpid();
     memcpy(header, EL_MAGIC, EL_MAGIC_LEN);
     el_put_u16(header + EL_HDR_VERSION, EL_FORMAT_VERSION);
-    el_put_u16(header + EL_HDR_MIN_READER, 1);
+    el_put_u16(header + EL_HDR_MIN_READER,
+               cfg->min_reader ? cfg->min_reader : 1);
     el_put_u32(header + EL_HDR_HEADER_SIZE, EL_HEADER_SIZE);
     el_put_u32(header + EL_HDR_CHUNK_SIZE, chunk_size);
     el_put_u32(header + EL_HDR_STATE, EL_STATE_RECORDING);
