@@ -549,7 +549,10 @@ static bool line_jsonl(OutBuf *o, const ElExec *e)
             for (size_t q = 0; q < nl; q++) {
                 name[q] = (char)tolower((unsigned char)r->name[q]);
             }
-            OUT_LIT(o, i ? ",{\"name\":" : "{\"name\":");
+            if (i) {
+                out_ch(o, ',');
+            }
+            OUT_LIT(o, "{\"name\":");
             out_json_str(o, name, nl);
             OUT_LIT(o, ",\"value\":\"0x");
             for (size_t b = r->size; b-- > 0;) {

@@ -615,6 +615,19 @@ void el_bin_def_insn(uint32_t id, uint64_t pc, const uint8_t *bytes,
     w->pos += n;
 }
 
+bool el_bin_static_rec(const uint8_t *rec, size_t len)
+{
+    ElBinVcpu *w = static_w;
+
+    if (len < 1 || !el_bin_room(w, len)) {
+        return false;
+    }
+    memcpy(w->pos + 1, rec + 1, len - 1);
+    publish(w->pos, rec[0]);
+    w->pos += len;
+    return true;
+}
+
 void el_bin_def_tb(uint32_t id, const uint32_t *insns, uint32_t count)
 {
     ElBinVcpu *w = static_w;

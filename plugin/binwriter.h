@@ -133,6 +133,8 @@ void el_bin_static_unlock(void);
 void el_bin_def_insn(uint32_t id, uint64_t pc, const uint8_t *bytes,
                      uint8_t size, const char *disas, uint32_t disas_len);
 void el_bin_def_tb(uint32_t id, const uint32_t *insns, uint32_t n);
+/* Any other static record, kind byte first (@len bytes, < a chunk). */
+bool el_bin_static_rec(const uint8_t *rec, size_t len);
 /*
  * The id of the TB made of these instructions, defining it on first sight
  * (under the static lock). False when out of memory.
