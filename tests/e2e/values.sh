@@ -178,7 +178,14 @@ regs_rt_sys() {
         [ "$(wc -l < "$T/dump.log")" -eq "$(wc -l < "$T/text.log")" ] \
             || fail "dump has $(wc -l < "$T/dump.log") lines, text $(wc -l < "$T/text.log")" || return 1
     fi
-    "$EL" info "$T/t.bin" | grep -qx 'min reader: 2' || fail "min reader is not 2"
+    "$EL" info "$T/t.bin" > "$T/info"
+    grep -qx 'min reader: 2' "$T/info" || fail "min reader is not 2" || return 1
+    # every register a line names is one the trace defines
+    local r
+    for r in $(grep -o '[a-z0-9_]* -> 0x' "$T/dump.log" | cut -d' ' -f1 | sort -u); do
+        grep -q "^registers: [0-9]* (.*\b$r\b" "$T/info" \
+            || fail "register $r is not in info's list: $(grep '^registers' "$T/info")" || return 1
+    done
 }
 test_regs_bin_roundtrip_100_system() { regs_rt_sys hello 1 "" 'reg=*'; }
 test_regs_bin_roundtrip_100_system_zstd_values() { regs_rt_sys hello 1 zstd 'reg=x*' reg=sp values=on; }
