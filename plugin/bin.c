@@ -60,9 +60,13 @@ static inline void bin_block(unsigned int vcpu_index, void *udata,
                            el_progress_read(vcpu_index, &w->live, true) : 0;
 
         if (regs) {
-            /* what the last instruction that started changed (binregs.h) */
+            /*
+             * What the last instruction that started changed (binregs.h);
+             * not if the block has no record in this trace (a forked
+             * child's first block leaves one of its parent's).
+             */
             el_bin_settle(w, started);
-            if (w->open_count > 0) {
+            if (w->open_count > 0 && w->count != w->dummy) {
                 el_binregs_write(w, vcpu_index, w->open_count - 1);
             }
         }
