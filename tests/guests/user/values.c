@@ -22,7 +22,11 @@
 
 uint8_t vals[32] __attribute__((aligned(16)));
 
-static __attribute__((noinline)) void store_all(volatile uint8_t *v)
+/* global, so that the compiler keeps them whole and under these names */
+void store_all(volatile uint8_t *v);
+uint64_t load_all(volatile uint8_t *v);
+
+__attribute__((noinline)) void store_all(volatile uint8_t *v)
 {
 	*(volatile uint8_t *)(v + VAL_8_OFF) = VAL_8;
 	*(volatile uint16_t *)(v + VAL_16_OFF) = VAL_16;
@@ -31,7 +35,7 @@ static __attribute__((noinline)) void store_all(volatile uint8_t *v)
 	*(volatile uint64_t *)(v + VAL_64N_OFF) = VAL_64N;
 }
 
-static __attribute__((noinline)) uint64_t load_all(volatile uint8_t *v)
+__attribute__((noinline)) uint64_t load_all(volatile uint8_t *v)
 {
 	return *(volatile uint8_t *)(v + VAL_8_OFF) +
 	       *(volatile uint16_t *)(v + VAL_16_OFF) +
