@@ -11,7 +11,7 @@
 
 typedef struct VcpuRegs {
     ElRegs *regs;
-    uint8_t *scratch;       /* the entries of the REGS record being made */
+    uint8_t *scratch; /* the entries of the REGS record being made */
 } VcpuRegs;
 
 static const ElOptions *opts;
@@ -98,7 +98,7 @@ void el_binregs_vcpu_init(unsigned vcpu)
     v->regs = el_regs_init(opts);
     if (!v->regs) {
         free(v);
-        return;         /* no register matched (as format=text: none) */
+        return; /* no register matched (as format=text: none) */
     }
     n = el_regs_count(v->regs);
     v->scratch = malloc(el_regs_entries_max(v->regs) + 1);
@@ -116,8 +116,10 @@ void el_binregs_vcpu_init(unsigned vcpu)
         if (!el_regs_info(v->regs, i, &name, &value, &size) ||
             !reg_id(name, value, size, &id)) {
             el_bin_static_unlock();
-            fprintf(stderr, "execlog: vCPU %u: cannot define a register in "
-                    "the trace; its registers are not recorded\n", vcpu);
+            fprintf(stderr,
+                    "execlog: vCPU %u: cannot define a register in "
+                    "the trace; its registers are not recorded\n",
+                    vcpu);
             free(v->scratch);
             free(v);
             return;
@@ -128,8 +130,10 @@ void el_binregs_vcpu_init(unsigned vcpu)
     __atomic_store_n(&vcpus[vcpu], v, __ATOMIC_RELEASE);
     return;
 oom:
-    fprintf(stderr, "execlog: out of memory for vCPU %u's registers: they "
-            "are not recorded\n", vcpu);
+    fprintf(stderr,
+            "execlog: out of memory for vCPU %u's registers: they "
+            "are not recorded\n",
+            vcpu);
 }
 
 /* Runs before every instruction with reg=: no locks, no printf, no
