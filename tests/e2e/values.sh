@@ -279,3 +279,15 @@ test_bad_bytes_with_bin() {
 test_bad_values_not_bool() {
     refused v4 values=1 "values '1' is not a boolean (on or off)"
 }
+
+# With filters, values are those of the logged accesses: each line of an
+# ifilter= run is the line of the unfiltered run (same QEMU process) for
+# the same instruction, values included
+test_values_with_ifilter_100_system() {
+    sys 10.0 hello 1 "$(ours v4),outfile=$T/all.log,values=on" \
+        "$(vtwin v4),outfile=$T/str.log,values=on,ifilter=str,ifilter=ldr" >/dev/null 2>&1 \
+        || fail "QEMU failed" || return 1
+    grep -E '^[0-9]+, 0x[0-9a-f]+, 0x[0-9a-f]+, "(str|ldr)' "$T/all.log" > "$T/want.log"
+    [ "$(grep -c '=0x' "$T/want.log")" -gt 100 ] || fail "too few values" || return 1
+    same_file "$T/str.log" "$T/want.log"
+}
