@@ -12,14 +12,15 @@ or the kernel put there before the guest ran) are learnt from the first
 load, and later loads must agree with that too.
 
 What may write guest memory without a store of the guest is accounted for:
+  both    an aarch64 'dc zva' zeroes a block of memory without a store
+          record of its own: after one, everything is forgotten.
   system  only RAM is checked (device != "RAM" is I/O, never modelled);
           the bare-metal guests use no DMA and run with the MMU off, so
           nothing but their stores writes RAM once they run.
   user    a system call may write any memory (read(), the kernel's
           results): after each system call instruction everything is
-          forgotten. So after an aarch64 'dc zva' (zeroes a block without
-          a store record). The guest must be single-threaded (one vCPU)
-          and take no signal (a signal frame is written by QEMU).
+          forgotten. The guest must be single-threaded (one vCPU) and take
+          no signal (a signal frame is written by QEMU).
 Prints what it checked; exits 1 on the first mismatches (up to 5 shown).
 """
 import json
@@ -72,8 +73,8 @@ def main():
             bytes_checked += known
             full += known == size
         d = o["disas"]
-        if mode == "user" and (d.startswith(SYSCALLS) or
-                               d.startswith("dc zva")):
+        if d.startswith("dc zva") or (mode == "user" and
+                                       d.startswith(SYSCALLS)):
             mem.clear()
             forgets += 1
     if len(vcpus) > 1:
