@@ -6,6 +6,7 @@
  * Lines are formatted by hand into a 1 MiB buffer written with write(2):
  * no printf per line.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -29,6 +30,8 @@ static const char dump_usage[] =
     "  --count N      print at most N instructions of each vCPU\n"
     "  --pc RANGE     only instructions at addresses in RANGE: START-END\n"
     "                 (END excluded) or a single ADDRESS\n"
+    "  --bytes        text: OPCODE is every byte of the instruction in\n"
+    "                 memory order, as the plugin's bytes=on prints it\n"
     "  -h, --help     this text\n"
     "Numbers are decimal, or hexadecimal with 0x. --from counts every\n"
     "instruction of the vCPU; --count counts the ones printed (after --pc).\n"
@@ -36,10 +39,14 @@ static const char dump_usage[] =
     "text: one line per instruction, byte for byte as the plugin's\n"
     "format=text prints it:\n"
     "  VCPU, 0xPC, 0xOPCODE, \"DISASSEMBLY\""
-    "[, load|store, 0xADDR[, DEVICE]]...\n"
+    "[, load|store, 0xADDR[=0xVALUE][, DEVICE]]...\n"
+    "  [, REG -> 0xHEX]...\n"
     "  OPCODE is the first 4 bytes of the instruction as a little-endian\n"
     "  word (zero-filled); ADDR is the physical address followed by the\n"
-    "  device when the access has one (system mode), else the virtual one.\n"
+    "  device when the access has one (system mode), else the virtual one;\n"
+    "  VALUE (values=on) the value loaded or stored, 2 digits per byte of\n"
+    "  the access; REG (reg=) each watched register the instruction\n"
+    "  changed, with its new value.\n"
     "\n"
     "csv: a header row, then one row per instruction with the columns\n"
     "  vcpu      vCPU index\n"
@@ -54,6 +61,10 @@ static const char dump_usage[] =
     "            b (big-endian), addresses 0x hex; PADDR and DEVICE only\n"
     "            for an access with a physical address (DEVICE may itself\n"
     "            contain ':')\n"
+    "  values    values=on: the accesses' values, in the same order,\n"
+    "            separated by ';', each 0x and 2 hex digits per byte\n"
+    "  regs      reg=: the registers the instruction changed, separated\n"
+    "            by ';', each NAME=0xHEX (as text prints them)\n"
     "\n"
     "jsonl: one JSON object per line:\n"
     "  {\"vcpu\":0,\"index\":0,\"pc\":\"0x400000\",\"size\":4,"
@@ -61,7 +72,11 @@ static const char dump_usage[] =
     "   \"disas\":\"...\",\"mem\":[{\"op\":\"store\",\"size\":8,"
     "\"vaddr\":\"0x...\",\n"
     "   \"paddr\":\"0x...\"|null,\"device\":\"RAM\"|null,\"signed\":false,\n"
-    "   \"big_endian\":false}, ...]}\n"
+    "   \"big_endian\":false[,\"value\":\"0x...\"]}, ...]"
+    "[,\"regs\":[{\"name\":\"x0\",\n"
+    "   \"value\":\"0x...\"}, ...]]}\n"
+    "  (value: with values=on, 2 hex digits per byte; regs: with reg=,\n"
+    "  the registers the instruction changed, values as text prints them)\n"
     "  (addresses are hex strings: JSON numbers lose 64-bit precision)\n"
     "\n"
     "A cut-off trace is printed up to where it ends, then a note goes to\n"
@@ -76,6 +91,7 @@ typedef struct DumpOpts {
     uint64_t count;         /* UINT64_MAX: all */
     bool pc_filter;
     uint64_t pc_lo, pc_hi;  /* [lo, hi) */
+    bool bytes;             /* --bytes */
 } DumpOpts;
 
 /* ---- text -------------------------------------------------------------- */
@@ -98,6 +114,11 @@ typedef struct TextCache {
     size_t mask, used;
     char *pool;
     size_t pool_len, pool_cap;
+    bool bytes;             /* --bytes: OPCODE is all the bytes */
+    /* register names by id, lower-cased as format=text prints them */
+    char **reg_names;
+    size_t *reg_lens;
+    size_t n_regs;
 } TextCache;
 
 static bool cache_init(TextCache *tc, uint64_t n_insns)
@@ -115,8 +136,40 @@ static bool cache_init(TextCache *tc, uint64_t n_insns)
 
 static void cache_free(TextCache *tc)
 {
+    for (size_t i = 0; i < tc->n_regs; i++) {
+        free(tc->reg_names[i]);
+    }
+    free(tc->reg_names);
+    free(tc->reg_lens);
     free(tc->s);
     free(tc->pool);
+}
+
+/* The trace's register names, lower-cased (format=text prints them so). */
+static bool cache_regs(TextCache *tc, const ElTrace *t)
+{
+    size_t n = el_trace_n_regs(t);
+
+    tc->reg_names = calloc(n ? n : 1, sizeof(*tc->reg_names));
+    tc->reg_lens = calloc(n ? n : 1, sizeof(*tc->reg_lens));
+    if (!tc->reg_names || !tc->reg_lens) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *name = el_trace_reg(t, i)->name;
+        char *l = strdup(name);
+
+        if (!l) {
+            return false;
+        }
+        for (char *q = l; *q; q++) {
+            *q = (char)tolower((unsigned char)*q);
+        }
+        tc->reg_names[i] = l;
+        tc->reg_lens[i] = strlen(l);
+        tc->n_regs = i + 1;
+    }
+    return true;
 }
 
 /*
@@ -156,7 +209,8 @@ static bool cache_grow(TextCache *tc)
 /* Format @in's static text into the pool. Returns its "at", or 0. */
 static uint64_t cache_add(TextCache *tc, const ElInsnInfo *in)
 {
-    size_t need = 2 + 16 + 4 + 8 + 3 + (size_t)in->disas_len + 1;
+    size_t need = 2 + 16 + 4 + 2 * EL_INSN_MAX_SIZE + 3 +
+                  (size_t)in->disas_len + 1;
     size_t start, n;
     char *d;
 
@@ -176,7 +230,9 @@ static uint64_t cache_add(TextCache *tc, const ElInsnInfo *in)
     }
     start = tc->pool_len;
     d = tc->pool + start;
-    n = el_fmt_insn(d, in->pc, el_opcode(in->bytes, in->size), in->disas);
+    n = tc->bytes ? el_fmt_insn_bytes(d, in->pc, in->bytes, in->size,
+                                      in->disas) :
+        el_fmt_insn(d, in->pc, el_opcode(in->bytes, in->size), in->disas);
     tc->pool_len += n;
     if (start >= ((uint64_t)1 << 40) || n >= (1u << 24)) {
         return 0;
@@ -240,14 +296,29 @@ static bool line_text(OutBuf *o, TextCache *tc, const ElExec *e,
         const ElMemAccess *m = &e->mem[i];
         size_t dl = m->has_paddr ? strlen(m->device) : 0;
 
-        if (!out_room(o, EL_FMT_MEM_MAX + 2 + dl + 1)) {
+        if (!out_room(o, EL_FMT_MEM_MAX + EL_FMT_VALUE_MAX + 2 + dl + 1)) {
             return false;
         }
         o->len += el_fmt_mem(o->buf + o->len, m->store,
                              m->has_paddr ? m->paddr : m->vaddr);
+        if (m->has_value) {
+            o->len += el_fmt_value(o->buf + o->len, m->value,
+                                   (size_t)1 << m->size_shift);
+        }
         if (m->has_paddr) {
             o->len += el_fmt_device(o->buf + o->len, m->device, dl);
         }
+    }
+    for (size_t i = 0; i < e->n_regs; i++) {
+        const ElRegWrite *r = &e->regs[i];
+        size_t nl = r->id < tc->n_regs ? tc->reg_lens[r->id] : 0;
+
+        if (!out_room(o, 8 + nl + 2 * (size_t)r->size + 1)) {
+            return false;
+        }
+        o->len += el_fmt_reg(o->buf + o->len,
+                             nl ? tc->reg_names[r->id] : "", nl, r->bytes,
+                             r->size);
     }
     out_ch(o, '\n');
     return true;
@@ -276,7 +347,10 @@ static bool line_csv(OutBuf *o, const ElExec *e)
 
     for (size_t i = 0; i < e->n_mem; i++) {
         need += 2 * (64 + (e->mem[i].has_paddr ? strlen(e->mem[i].device) :
-                           0));
+                           0)) + EL_FMT_VALUE_MAX + 1;
+    }
+    for (size_t i = 0; i < e->n_regs; i++) {
+        need += 8 + strlen(e->regs[i].name) + 2 * (size_t)e->regs[i].size;
     }
     if (!out_room(o, need)) {
         return false;
@@ -330,7 +404,41 @@ static bool line_csv(OutBuf *o, const ElExec *e)
             }
         }
     }
-    OUT_LIT(o, "\"\n");
+    OUT_LIT(o, "\",");
+    bool any_value = false;
+
+    for (size_t i = 0; i < e->n_mem; i++) {
+        any_value |= e->mem[i].has_value;
+    }
+    for (size_t i = 0; any_value && i < e->n_mem; i++) {
+        const ElMemAccess *m = &e->mem[i];
+
+        if (i) {
+            out_ch(o, ';');
+        }
+        if (m->has_value) {
+            OUT_LIT(o, "0x");
+            for (size_t b = (size_t)1 << m->size_shift; b-- > 0;) {
+                out_hex(o, m->value[b], 2);
+            }
+        }
+    }
+    out_ch(o, ',');
+    for (size_t i = 0; i < e->n_regs; i++) {
+        const ElRegWrite *r = &e->regs[i];
+
+        if (i) {
+            out_ch(o, ';');
+        }
+        for (const char *q = r->name; *q; q++) {
+            out_ch(o, (char)tolower((unsigned char)*q));
+        }
+        OUT_LIT(o, "=0x");
+        for (size_t b = r->size; b-- > 0;) {
+            out_hex(o, r->bytes[b], 2);
+        }
+    }
+    out_ch(o, '\n');
     return true;
 }
 
@@ -362,8 +470,11 @@ static bool line_jsonl(OutBuf *o, const ElExec *e)
     size_t need = 128 + 2 * EL_INSN_MAX_SIZE + 6 * in->disas_len;
 
     for (size_t i = 0; i < e->n_mem; i++) {
-        need += 160 + (e->mem[i].has_paddr ? 6 * strlen(e->mem[i].device) :
-                       0);
+        need += 160 + EL_FMT_VALUE_MAX + 12 +
+                (e->mem[i].has_paddr ? 6 * strlen(e->mem[i].device) : 0);
+    }
+    for (size_t i = 0; i < e->n_regs; i++) {
+        need += 40 + 6 * strlen(e->regs[i].name) + 2 * (size_t)e->regs[i].size;
     }
     if (!out_room(o, need)) {
         return false;
@@ -411,12 +522,47 @@ static bool line_jsonl(OutBuf *o, const ElExec *e)
             OUT_LIT(o, ",\"signed\":false");
         }
         if (m->big_endian) {
-            OUT_LIT(o, ",\"big_endian\":true}");
+            OUT_LIT(o, ",\"big_endian\":true");
         } else {
-            OUT_LIT(o, ",\"big_endian\":false}");
+            OUT_LIT(o, ",\"big_endian\":false");
         }
+        if (m->has_value) {
+            OUT_LIT(o, ",\"value\":\"0x");
+            for (size_t b = (size_t)1 << m->size_shift; b-- > 0;) {
+                out_hex(o, m->value[b], 2);
+            }
+            out_ch(o, '"');
+        }
+        out_ch(o, '}');
     }
-    OUT_LIT(o, "]}\n");
+    out_ch(o, ']');
+    if (e->n_regs) {
+        OUT_LIT(o, ",\"regs\":[");
+        for (size_t i = 0; i < e->n_regs; i++) {
+            const ElRegWrite *r = &e->regs[i];
+            char name[64];
+            size_t nl = strlen(r->name);
+
+            if (nl >= sizeof(name)) {
+                nl = sizeof(name) - 1;
+            }
+            for (size_t q = 0; q < nl; q++) {
+                name[q] = (char)tolower((unsigned char)r->name[q]);
+            }
+            if (i) {
+                out_ch(o, ',');
+            }
+            OUT_LIT(o, "{\"name\":");
+            out_json_str(o, name, nl);
+            OUT_LIT(o, ",\"value\":\"0x");
+            for (size_t b = r->size; b-- > 0;) {
+                out_hex(o, r->bytes[b], 2);
+            }
+            OUT_LIT(o, "\"}");
+        }
+        out_ch(o, ']');
+    }
+    OUT_LIT(o, "}\n");
     return true;
 }
 
@@ -515,6 +661,7 @@ int cmd_dump(int argc, char **argv)
         { "from", required_argument, NULL, 'F' },
         { "count", required_argument, NULL, 'n' },
         { "pc", required_argument, NULL, 'p' },
+        { "bytes", no_argument, NULL, 'b' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -571,6 +718,9 @@ int cmd_dump(int argc, char **argv)
             }
             d.pc_filter = true;
             break;
+        case 'b':
+            d.bytes = true;
+            break;
         case 'h':
             fputs(dump_usage, stdout);
             return EXIT_OK;
@@ -590,14 +740,16 @@ int cmd_dump(int argc, char **argv)
         return cli_usage("dump", "%s has no vCPU %" PRIu32, file, d.vcpu);
     }
     if (!out_init(&o, STDOUT_FILENO, 1u << 20) ||
-        !cache_init(&tc, el_trace_summary(t)->n_insns_static)) {
+        !cache_init(&tc, el_trace_summary(t)->n_insns_static) ||
+        !cache_regs(&tc, t)) {
         el_trace_close(t);
         cli_msg("out of memory");
         return EXIT_IO;
     }
+    tc.bytes = d.bytes;
     progress_init(&pg, el_trace_summary(t)->file_size);
     if (d.format == FMT_CSV && out_room(&o, 64)) {
-        OUT_LIT(&o, "vcpu,index,pc,size,bytes,disas,accesses\n");
+        OUT_LIT(&o, "vcpu,index,pc,size,bytes,disas,accesses,values,regs\n");
     }
     for (uint32_t v = 0; v < el_trace_summary(t)->n_vcpus && !o.error; v++) {
         int r;

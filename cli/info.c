@@ -17,7 +17,8 @@ static const char info_usage[] =
     "(user or system), binary (user mode), vcpus (vCPUs with records),\n"
     "max vcpus, options (the plugin's options of the run), plugin, plugin\n"
     "api, compressed (yes: zstd chunks), file size (bytes), chunk size,\n"
-    "chunks, static instructions, tbs, vcpuN.exit (the EXIT record's\n"
+    "chunks, static instructions, tbs, registers (reg= with format=bin:\n"
+    "how many, and their names), vcpuN.exit (the EXIT record's\n"
     "instructions, loads and stores of vCPU N), and complete: yes, or\n"
     "'no (cut off at offset 0x..., REASON)'.\n"
     "Unless --quick, every record is decoded first (a progress bar on a\n"
@@ -149,6 +150,14 @@ int cmd_info(int argc, char **argv)
     printf("chunks: %" PRIu64 "\n", s->n_chunks);
     printf("static instructions: %" PRIu64 "\n", s->n_insns_static);
     printf("tbs: %" PRIu64 "\n", s->n_tbs);
+    if (el_trace_n_regs(t) > 0) {
+        /* reg= with format=bin: the registers, as QEMU names them */
+        printf("registers: %zu (", el_trace_n_regs(t));
+        for (size_t i = 0; i < el_trace_n_regs(t); i++) {
+            printf("%s%s", i ? " " : "", el_trace_reg(t, i)->name);
+        }
+        printf(")\n");
+    }
     for (uint32_t v = 0; v < s->n_vcpus; v++) {
         uint64_t i, l, st;
 

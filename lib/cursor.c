@@ -44,6 +44,10 @@ struct ElCursor {
     bool have_pending;      /* a MEM read ahead, of a later instruction */
     uint32_t pending_idx;
     ElMemAccess pending;
+    ElRegWrite *regs;       /* the current instruction's REGS record */
+    size_t n_regs, cap_regs;
+    uint8_t *reg_bytes;     /* their values (a chunk's buffer is reused) */
+    size_t cap_reg_bytes;
     bool exited;
     bool tail_lost;         /* records of the last chunk read are missing */
     bool at_end;            /* cur_avail() found no more records */
@@ -84,6 +88,8 @@ void el_cursor_free(ElCursor *c)
     }
     rd_chunkbuf_free(&c->cb);
     free(c->mem);
+    free(c->regs);
+    free(c->reg_bytes);
     free(c);
 }
 
@@ -269,6 +275,17 @@ static int cur_mem(ElCursor *c, ElMemAccess *m, uint32_t *idx, ElError *err)
         m->paddr = 0;
         m->device = NULL;
     }
+    m->has_value = (r.info & EL_MEM_VALUE) != 0;
+    if (m->has_value) {
+        /* svarints of the value sign-extended from its size: cut back */
+        size_t size = (size_t)1 << m->size_shift;
+
+        el_put_u64(m->value, (uint64_t)el_unzigzag(r.v0));
+        el_put_u64(m->value + 8, (uint64_t)el_unzigzag(r.v1));
+        if (size < 16) {
+            memset(m->value + size, 0, 16 - size);
+        }
+    }
     if (m->store) {
         c->stores++;
     } else {
@@ -276,6 +293,67 @@ static int cur_mem(ElCursor *c, ElMemAccess *m, uint32_t *idx, ElError *err)
     }
     *idx = (uint32_t)r.a;
     c->p = next;
+    return 1;
+}
+
+/*
+ * The REGS record at c->p (parsed into @r): its registers into c->regs,
+ * their values copied (the chunk's buffer is reused for the next chunk).
+ * Returns 1, or -1 on damage.
+ */
+static int cur_regs(ElCursor *c, const Rec *r, ElError *err)
+{
+    const uint8_t *p = r->data, *end = r->data + r->b;
+    size_t used = 0;
+    char what[160];
+
+    c->n_regs = 0;
+    if (r->b > c->cap_reg_bytes) {
+        uint8_t *nb = realloc(c->reg_bytes, r->b);
+
+        if (!nb) {
+            rd_set_err(&c->err, EL_ERR_NOMEM, 0, "out of memory");
+            return cur_fail(c, err);
+        }
+        c->reg_bytes = nb;
+        c->cap_reg_bytes = r->b;
+    }
+    while (p < end) {
+        uint64_t id;
+        const ElRegWrite *def;
+
+        if (get_varint(&p, end, &id) != RD_OK) {
+            return cur_damage(c, c->p, "bad REGS record: its entries end "
+                              "inside a register number", err);
+        }
+        if (id >= c->t->n_regs) {
+            snprintf(what, sizeof(what), "REGS record names register %"
+                     PRIu64 ", which is not defined", id);
+            return cur_missing(c, what, err) < 0 ? -1 : 0;
+        }
+        def = &c->t->regs[id];
+        if ((uint64_t)(end - p) < def->size) {
+            return cur_damage(c, c->p, "bad REGS record: its entries end "
+                              "inside a register value", err);
+        }
+        if (c->n_regs == c->cap_regs) {
+            size_t cap = c->cap_regs ? c->cap_regs * 2 : 16;
+            ElRegWrite *nr = realloc(c->regs, cap * sizeof(*nr));
+
+            if (!nr) {
+                rd_set_err(&c->err, EL_ERR_NOMEM, 0, "out of memory");
+                return cur_fail(c, err);
+            }
+            c->regs = nr;
+            c->cap_regs = cap;
+        }
+        memcpy(c->reg_bytes + used, p, def->size);
+        c->regs[c->n_regs] = *def;
+        c->regs[c->n_regs].bytes = c->reg_bytes + used;
+        c->n_regs++;
+        used += def->size;
+        p += def->size;
+    }
     return 1;
 }
 
@@ -288,6 +366,7 @@ static int cur_gather(ElCursor *c, ElError *err)
     uint32_t i = c->blk_pos;
 
     c->n_mem = 0;
+    c->n_regs = 0;
     if (c->have_pending) {
         if (c->pending_idx > i) {
             return 1;
@@ -314,6 +393,45 @@ static int cur_gather(ElCursor *c, ElError *err)
 
             if (rd_parse_rec(c->p, c->end, &sk, &next, &f) != RD_OK) {
                 if (cur_parse_fail(c, &f, err) < 0) {
+                    return -1;
+                }
+                continue;
+            }
+            c->p = next;
+            continue;
+        }
+        if (*c->p == EL_REC_REGS) {
+            /* what instruction i changed (after its accesses), or a later
+             * instruction's: left for it */
+            Rec rg;
+            ParseFail f;
+            const uint8_t *next;
+            char what[160];
+
+            if (rd_parse_rec(c->p, c->end, &rg, &next, &f) != RD_OK) {
+                if (cur_parse_fail(c, &f, err) < 0) {
+                    return -1;
+                }
+                continue;
+            }
+            if (rg.a > i) {
+                if (rg.a >= c->blk_count) {
+                    snprintf(what, sizeof(what), "REGS record for "
+                             "instruction %" PRIu64 " of a block of %" PRIu32,
+                             rg.a, c->blk_count);
+                    return cur_damage(c, c->p, what, err);
+                }
+                return 1;
+            }
+            if (rg.a < i || c->n_regs > 0) {
+                snprintf(what, sizeof(what), "REGS record for instruction %"
+                         PRIu64 " after %s instruction %" PRIu32, rg.a,
+                         rg.a < i ? "one for" : "another one for", i);
+                return cur_damage(c, c->p, what, err);
+            }
+            r = cur_regs(c, &rg, err);
+            if (r <= 0) {
+                if (r < 0) {
                     return -1;
                 }
                 continue;
@@ -381,13 +499,16 @@ int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
 
         if (c->blk_pos < c->blk_count) {
             if (!c->have_pending && c->p < c->end && *c->p < EL_REC_MEM &&
-                *c->p != EL_REC_END && *c->p != EL_REC_SKIP) {
+                *c->p != EL_REC_END && *c->p != EL_REC_SKIP &&
+                *c->p != EL_REC_REGS) {
                 /* the fast way: the next record is not one of its MEMs */
                 e->vcpu = c->vcpu;
                 e->index = c->index++;
                 e->insn = &t->insns[c->blk[c->blk_pos++]];
                 e->mem = c->mem;
                 e->n_mem = 0;
+                e->regs = c->regs;
+                e->n_regs = 0;
                 e->offset = c->blk_offset;
                 return 1;
             }
@@ -420,6 +541,8 @@ int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
             e->insn = &t->insns[c->blk[c->blk_pos++]];
             e->mem = c->mem;
             e->n_mem = c->n_mem;
+            e->regs = c->regs;
+            e->n_regs = c->n_regs;
             e->offset = c->blk_offset;
             return 1;
         }
@@ -515,6 +638,11 @@ int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
         case EL_REC_VCPU:
         case EL_REC_SKIP:
             break;
+        case EL_REC_REGS:
+            snprintf(what, sizeof(what), "REGS record for instruction %"
+                     PRIu64 " of a block of %" PRIu32 " whose instructions "
+                     "are all out", r.a, c->blk_count);
+            return cur_damage(c, c->p, what, err);
         default:
             snprintf(what, sizeof(what), "%s record in a vCPU chunk",
                      rd_kind_name(r.kind));

@@ -16,12 +16,13 @@ const char *rd_kind_name(uint8_t kind)
 {
     static const char *const names[] = {
         "END", "BLOCK", "TB", "INSN", "DEVICE", "VCPU", "EXIT", "SKIP",
+        "REG", "REGS",
     };
 
     if (kind >= 0x80) {
         return "MEM";
     }
-    return kind < 8 ? names[kind] : "unknown";
+    return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
 }
 
 static int fail_trunc(ParseFail *f, const uint8_t *rec, const uint8_t *p,
@@ -83,6 +84,17 @@ int rd_parse_rec(const uint8_t *p, const uint8_t *end, Rec *r,
             r->data = NULL;
             r->text_len = n;        /* the (paddr - vaddr) delta */
         }
+        if (r->info & EL_MEM_VALUE) {
+            if ((r->info & EL_MEM_SIZE_SHIFT_MASK) > EL_MEM_MAX_SIZE_SHIFT) {
+                return fail_bad(f, rec, p - 1, "value of an access of more "
+                                "than 16 bytes");
+            }
+            VARINT(r->v0);
+            r->v1 = 0;
+            if ((r->info & EL_MEM_SIZE_SHIFT_MASK) == EL_MEM_MAX_SIZE_SHIFT) {
+                VARINT(r->v1);
+            }
+        }
         *next = p;
         return RD_OK;
     }
@@ -142,6 +154,27 @@ int rd_parse_rec(const uint8_t *p, const uint8_t *end, Rec *r,
         NEED(r->a);
         p += r->a;
         break;
+    case EL_REC_REG:
+        VARINT(r->a);
+        VARINT(r->b);
+        if (r->b == 0 || r->b > EL_REG_MAX_SIZE) {
+            return fail_bad(f, rec, q, "register size 0 or above 256");
+        }
+        NEED(r->b);
+        r->data = p;
+        p += r->b;
+        VARINT(r->text_len);
+        NEED(r->text_len);
+        r->text = p;
+        p += r->text_len;
+        break;
+    case EL_REC_REGS:
+        VARINT(r->a);
+        VARINT(r->b);           /* bytes of the entries */
+        NEED(r->b);
+        r->data = p;
+        p += r->b;
+        break;
     default:
         return fail_bad(f, rec, rec, "unknown record kind");
     }
@@ -185,7 +218,7 @@ void rd_parse_err(ElError *err, const Chunk *ck, const uint8_t *base,
         snprintf(what, sizeof(what), "truncated %s record (need %s%zu bytes, "
                  "have %zu)", rd_kind_name(*rec),
                  f->need > 1 ? "at least " : "", f->need, f->have);
-    } else if (*rec >= 0x08 && *rec < 0x80) {
+    } else if (*rec >= 0x0a && *rec < 0x80) {
         snprintf(what, sizeof(what), "unknown record kind 0x%02x", *rec);
     } else {
         snprintf(what, sizeof(what), "bad %s record: %s", rd_kind_name(*rec),

@@ -48,6 +48,8 @@ typedef struct Rec {
                                    (paddr - vaddr) delta */
     uint8_t size;               /* INSN: size */
     uint8_t info;               /* MEM: info byte */
+    uint64_t v0, v1;            /* MEM with EL_MEM_VALUE: the value's
+                                   svarints (v1: the high half of 16) */
 } Rec;
 
 /* Why rd_parse_rec() failed, to make a message from. */
@@ -107,7 +109,7 @@ static inline int parse_hot(const uint8_t *p, const uint8_t *end, Rec *r,
 {
     const uint8_t *q = p + 1;
 
-    if (__builtin_expect(end - p < 2 + 4 * EL_VARINT_MAX, 0)) {
+    if (__builtin_expect(end - p < 2 + 6 * EL_VARINT_MAX, 0)) {
         return rd_parse_rec(p, end, r, next, f);
     }
     r->kind = *p;
@@ -121,6 +123,17 @@ static inline int parse_hot(const uint8_t *p, const uint8_t *end, Rec *r,
             (get_varint(&q, end, &r->c) != RD_OK ||
              get_varint(&q, end, &r->text_len) != RD_OK)) {
             return rd_parse_rec(p, end, r, next, f);
+        }
+        if (r->info & EL_MEM_VALUE) {
+            if ((r->info & EL_MEM_SIZE_SHIFT_MASK) > EL_MEM_MAX_SIZE_SHIFT ||
+                get_varint(&q, end, &r->v0) != RD_OK) {
+                return rd_parse_rec(p, end, r, next, f);
+            }
+            r->v1 = 0;
+            if ((r->info & EL_MEM_SIZE_SHIFT_MASK) == EL_MEM_MAX_SIZE_SHIFT &&
+                get_varint(&q, end, &r->v1) != RD_OK) {
+                return rd_parse_rec(p, end, r, next, f);
+            }
         }
         *next = q;
         return RD_OK;
@@ -198,6 +211,8 @@ struct ElTrace {
     const char **devices;   /* by id; NULL: not defined */
     uint32_t n_devices;     /* entries in devices[] */
     uint64_t max_device;    /* highest id the static records can define */
+    ElRegWrite *regs;       /* REG records, by id */
+    uint64_t n_regs, cap_regs;
     ArenaBlock *arena;
 
     bool have_cut;

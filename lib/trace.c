@@ -660,6 +660,33 @@ static bool load_static_rec(ElTrace *t, const Rec *r, const Chunk *ck,
         t->devices[r->a] = name;
         return true;
     }
+    case EL_REC_REG: {
+        ElRegWrite *rg;
+        uint8_t *mem;
+
+        if (r->a != t->n_regs || r->a >= EL_REG_MAX_ID) {
+            snprintf(what, sizeof(what), "REG record defines register %"
+                     PRIu64 ", expected %" PRIu64, r->a, t->n_regs);
+            rd_rec_err(err, ck, base, rec, what);
+            return false;
+        }
+        if (!grow((void **)&t->regs, &t->cap_regs, t->n_regs + 1,
+                  sizeof(ElRegWrite)) ||
+            !(mem = arena_alloc(t, r->b + r->text_len + 1))) {
+            rd_set_err(err, EL_ERR_NOMEM, rd_pos_off(ck, base, rec),
+                       "out of memory");
+            return false;
+        }
+        memcpy(mem, r->data, r->b);
+        memcpy(mem + r->b, r->text, r->text_len);
+        mem[r->b + r->text_len] = '\0';
+        rg = &t->regs[t->n_regs++];
+        rg->id = (uint32_t)r->a;
+        rg->size = (uint32_t)r->b;
+        rg->bytes = mem;
+        rg->name = (const char *)mem + r->b;
+        return true;
+    }
     case EL_REC_SKIP:
         return true;
     default:
@@ -957,6 +984,7 @@ void el_trace_close(ElTrace *t)
     free(t->tbs);
     free(t->tb_pool);
     free(t->devices);
+    free(t->regs);
     free(t);
 }
 
@@ -989,6 +1017,16 @@ const char *el_trace_meta(ElTrace *t, const char *key)
         }
     }
     return NULL;
+}
+
+size_t el_trace_n_regs(const ElTrace *t)
+{
+    return (size_t)t->n_regs;
+}
+
+const ElRegWrite *el_trace_reg(const ElTrace *t, size_t i)
+{
+    return i < t->n_regs ? &t->regs[i] : NULL;
 }
 
 bool el_trace_has_vcpu(const ElTrace *t, uint32_t vcpu)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bin.h"
+#include "binregs.h"
 #include "binwriter.h"
 #include "compat.h"
 #include "devcache.h"
@@ -26,6 +27,7 @@
 #define BIN_VCPU_MAX 65536
 
 static bool system_mode;
+static bool values;             /* values=on */
 static bool binary_noted;       /* binary= is in the header */
 
 /* ------------------------------------------------------------------------ */
@@ -49,7 +51,7 @@ static inline ElBinVcpu *bin_get(unsigned int vcpu_index)
  * in place (bin_insn_exec).
  */
 static inline void bin_block(unsigned int vcpu_index, void *udata,
-                             bool counted)
+                             bool counted, bool regs)
 {
     ElBinVcpu *w = bin_get(vcpu_index);
 
@@ -57,6 +59,17 @@ static inline void bin_block(unsigned int vcpu_index, void *udata,
         uint64_t started = w->open_counted ?
                            el_progress_read(vcpu_index, &w->live, true) : 0;
 
+        if (regs) {
+            /*
+             * What the last instruction that started changed (binregs.h);
+             * not if the block has no record in this trace (a forked
+             * child's first block leaves one of its parent's).
+             */
+            el_bin_settle(w, started);
+            if (w->open_count > 0 && w->count != w->dummy) {
+                el_binregs_write(w, vcpu_index, w->open_count - 1);
+            }
+        }
         el_bin_block(w, (uint32_t)(uintptr_t)udata, started, counted);
     }
 }
@@ -78,12 +91,33 @@ static void bin_tb_exec_counted(unsigned int vcpu_index, void *udata)
         }
     }
 #endif
-    bin_block(vcpu_index, udata, true);
+    bin_block(vcpu_index, udata, true, false);
 }
 
 static void bin_tb_exec(unsigned int vcpu_index, void *udata)
 {
-    bin_block(vcpu_index, udata, false);
+    bin_block(vcpu_index, udata, false, false);
+}
+
+/* reg= (API >= 2, so counted inline): registers read at the block's start */
+static void bin_tb_exec_counted_regs(unsigned int vcpu_index, void *udata)
+{
+    bin_block(vcpu_index, udata, true, true);
+}
+
+static void bin_tb_exec_regs(unsigned int vcpu_index, void *udata)
+{
+    bin_block(vcpu_index, udata, false, true);
+}
+
+/* reg=: instruction @udata (> 0) of the block starts; the one before ended */
+static void bin_insn_regs(unsigned int vcpu_index, void *udata)
+{
+    ElBinVcpu *w = bin_get(vcpu_index);
+
+    if (__builtin_expect(w != NULL, 1)) {
+        el_binregs_write(w, vcpu_index, (uint32_t)(uintptr_t)udata - 1);
+    }
 }
 
 /* Where API 1 cannot count inline (several vCPUs): a callback each. */
@@ -116,14 +150,15 @@ static inline uint32_t bin_mem_index(ElBinVcpu *w, unsigned int vcpu_index,
     return (uint32_t)(udata & 0xffff);
 }
 
-static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
-                    uint64_t vaddr, void *udata)
+static inline void bin_access(unsigned int vcpu_index,
+                              qemu_plugin_meminfo_t info, uint64_t vaddr,
+                              void *udata, bool values)
 {
     ElBinVcpu *w = bin_get(vcpu_index);
     struct qemu_plugin_hwaddr *hw;
     uint8_t bits;
     uint32_t device = 0;
-    uint64_t paddr = 0;
+    uint64_t paddr = 0, lo = 0, hi = 0;
 
     if (__builtin_expect(w == NULL, 0)) {
         return;
@@ -174,8 +209,25 @@ static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
             }
         }
     }
+    if (values) {
+        el_mem_value(info, &lo, &hi);
+        bits |= EL_MEM_VALUE;
+    }
     el_bin_mem(w, bin_mem_index(w, vcpu_index, (uintptr_t)udata), bits, vaddr, device,
-               paddr);
+               paddr, lo, hi);
+}
+
+static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
+                    uint64_t vaddr, void *udata)
+{
+    bin_access(vcpu_index, info, vaddr, udata, false);
+}
+
+static void bin_mem_values(unsigned int vcpu_index,
+                           qemu_plugin_meminfo_t info, uint64_t vaddr,
+                           void *udata)
+{
+    bin_access(vcpu_index, info, vaddr, udata, true);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -213,6 +265,7 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     uint32_t tb_id;
     bool ok = true;
     bool counted;
+    bool regs = el_binregs_on();
     uint64_t *single = bin_single_counter();
 
     (void)id;
@@ -260,13 +313,27 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 
     counted = n > 0 && el_progress_count(qemu_plugin_tb_get_insn(tb, 0),
                                          single);
-    qemu_plugin_register_vcpu_tb_exec_cb(tb, counted ? bin_tb_exec_counted :
-                                         bin_tb_exec,
-                                         QEMU_PLUGIN_CB_NO_REGS,
-                                         (void *)(uintptr_t)tb_id);
+    if (regs) {
+        qemu_plugin_register_vcpu_tb_exec_cb(tb, counted ?
+                                             bin_tb_exec_counted_regs :
+                                             bin_tb_exec_regs,
+                                             QEMU_PLUGIN_CB_R_REGS,
+                                             (void *)(uintptr_t)tb_id);
+    } else {
+        qemu_plugin_register_vcpu_tb_exec_cb(tb, counted ?
+                                             bin_tb_exec_counted :
+                                             bin_tb_exec,
+                                             QEMU_PLUGIN_CB_NO_REGS,
+                                             (void *)(uintptr_t)tb_id);
+    }
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 
+        if (regs && i > 0) {
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, bin_insn_regs,
+                                                   QEMU_PLUGIN_CB_R_REGS,
+                                                   (void *)(uintptr_t)i);
+        }
         if (!counted) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, bin_insn_exec,
                                                    QEMU_PLUGIN_CB_NO_REGS,
@@ -274,8 +341,8 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         } else if (i > 0) {
             el_progress_count(insn, single);
         }
-        qemu_plugin_register_vcpu_mem_cb(insn, bin_mem,
-                                         QEMU_PLUGIN_CB_NO_REGS,
+        qemu_plugin_register_vcpu_mem_cb(insn, values ? bin_mem_values :
+                                         bin_mem, QEMU_PLUGIN_CB_NO_REGS,
                                          QEMU_PLUGIN_MEM_RW,
                                          (void *)(((uintptr_t)tb_id << 16) |
                                                   i));
@@ -300,6 +367,7 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index)
     if (__atomic_load_n(&bin_vcpus[vcpu_index], __ATOMIC_ACQUIRE)) {
         return;         /* user mode: a thread's index used again */
     }
+    el_binregs_vcpu_init(vcpu_index);
     w = el_bin_vcpu_new(vcpu_index);
     if (!w) {
         fprintf(stderr, "execlog: out of memory for vCPU %u: its "
@@ -355,12 +423,15 @@ int el_bin_install(qemu_plugin_id_t id, const qemu_info_t *info,
         .system = info->system_emulation,
         .api = EL_API,
         .meta = meta ? meta : "",
+        .min_reader = opts->values || opts->n_regs ? EL_MIN_READER_VALUES : 1,
     };
     /* chunks in memory the watcher shares, written by a thread */
     bool shared = el_shm_init();
     int r;
 
     system_mode = info->system_emulation;
+    values = opts->values;
+    el_binregs_init(opts);
     system_one_vcpu = info->system_emulation && info->system.max_vcpus == 1;
     r = el_bin_open(&cfg, err, errlen);
     free(meta);

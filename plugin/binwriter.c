@@ -615,6 +615,19 @@ void el_bin_def_insn(uint32_t id, uint64_t pc, const uint8_t *bytes,
     w->pos += n;
 }
 
+bool el_bin_static_rec(const uint8_t *rec, size_t len)
+{
+    ElBinVcpu *w = static_w;
+
+    if (len < 1 || !el_bin_room(w, len)) {
+        return false;
+    }
+    memcpy(w->pos + 1, rec + 1, len - 1);
+    publish(w->pos, rec[0]);
+    w->pos += len;
+    return true;
+}
+
 void el_bin_def_tb(uint32_t id, const uint32_t *insns, uint32_t count)
 {
     ElBinVcpu *w = static_w;
@@ -1143,7 +1156,8 @@ int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
     owner = getpid();
     memcpy(header, EL_MAGIC, EL_MAGIC_LEN);
     el_put_u16(header + EL_HDR_VERSION, EL_FORMAT_VERSION);
-    el_put_u16(header + EL_HDR_MIN_READER, 1);
+    el_put_u16(header + EL_HDR_MIN_READER,
+               cfg->min_reader ? cfg->min_reader : 1);
     el_put_u32(header + EL_HDR_HEADER_SIZE, EL_HEADER_SIZE);
     el_put_u32(header + EL_HDR_CHUNK_SIZE, chunk_size);
     el_put_u32(header + EL_HDR_STATE, EL_STATE_RECORDING);

@@ -82,6 +82,7 @@ typedef struct ElBinConfig {
     bool system;
     uint32_t api;
     uint32_t chunk_size;    /* 0: default */
+    uint16_t min_reader;    /* 0: 1 */
     const char *meta;       /* "key=value\n" lines */
 } ElBinConfig;
 
@@ -132,6 +133,8 @@ void el_bin_static_unlock(void);
 void el_bin_def_insn(uint32_t id, uint64_t pc, const uint8_t *bytes,
                      uint8_t size, const char *disas, uint32_t disas_len);
 void el_bin_def_tb(uint32_t id, const uint32_t *insns, uint32_t n);
+/* Any other static record, kind byte first (@len bytes, < a chunk). */
+bool el_bin_static_rec(const uint8_t *rec, size_t len);
 /*
  * The id of the TB made of these instructions, defining it on first sight
  * (under the static lock). False when out of memory.
@@ -203,14 +206,18 @@ static inline void el_bin_insn(ElBinVcpu *w, uint32_t index)
     el_put_u16(w->count, (uint16_t)(index + 1));
 }
 
-/* A memory access of instruction @index of the current block. */
+/*
+ * A memory access of instruction @index of the current block; with
+ * EL_MEM_VALUE in @info, its value (@hi: the high half of a 16-byte one).
+ */
 static inline void el_bin_mem(ElBinVcpu *w, uint32_t index, uint8_t info,
-                              uint64_t vaddr, uint32_t device, uint64_t paddr)
+                              uint64_t vaddr, uint32_t device, uint64_t paddr,
+                              uint64_t lo, uint64_t hi)
 {
     uint8_t *p;
     size_t n = 1;
 
-    if (__builtin_expect(!el_bin_room(w, 2 + 4 * EL_VARINT_MAX), 0)) {
+    if (__builtin_expect(!el_bin_room(w, 2 + 6 * EL_VARINT_MAX), 0)) {
         return;
     }
     /* the instruction started: the count says so even before it settles */
@@ -231,6 +238,17 @@ static inline void el_bin_mem(ElBinVcpu *w, uint32_t index, uint8_t info,
         n += el_put_varint(p + n, device);
         n += el_put_varint(p + n, el_zigzag(d - w->last_pdelta));
         w->last_pdelta = d;
+    }
+    if (info & EL_MEM_VALUE) {
+        /* sign-extended from its size: small negative numbers stay short */
+        unsigned bits = 8u << (info & EL_MEM_SIZE_SHIFT_MASK);
+        int64_t v = bits >= 64 ? (int64_t)lo :
+                    (int64_t)(lo << (64 - bits)) >> (64 - bits);
+
+        n += el_put_varint(p + n, el_zigzag(v));
+        if (bits > 64) {
+            n += el_put_varint(p + n, el_zigzag((int64_t)hi));
+        }
     }
     if (info & EL_MEM_STORE) {
         w->stores++;

@@ -65,6 +65,42 @@ static inline char *el_path_to_binary(void)
 #define EL_HAVE_MEM_VALUE (QEMU_PLUGIN_VERSION >= 4)
 
 /*
+ * values=on: the value the access loaded or stored, as a number split in
+ * 64-bit halves (@hi is 0 for accesses of up to 8 bytes). API >= 4 only;
+ * options.c refuses values=on below.
+ */
+static inline void el_mem_value(qemu_plugin_meminfo_t info, uint64_t *lo,
+                                uint64_t *hi)
+{
+#if EL_HAVE_MEM_VALUE
+    qemu_plugin_mem_value v = qemu_plugin_mem_get_value(info);
+
+    *hi = 0;
+    switch (v.type) {
+    case QEMU_PLUGIN_MEM_VALUE_U8:
+        *lo = v.data.u8;
+        break;
+    case QEMU_PLUGIN_MEM_VALUE_U16:
+        *lo = v.data.u16;
+        break;
+    case QEMU_PLUGIN_MEM_VALUE_U32:
+        *lo = v.data.u32;
+        break;
+    case QEMU_PLUGIN_MEM_VALUE_U64:
+        *lo = v.data.u64;
+        break;
+    default:
+        *lo = v.data.u128.low;
+        *hi = v.data.u128.high;
+        break;
+    }
+#else
+    (void)info;
+    *lo = *hi = 0;
+#endif
+}
+
+/*
  * What upstream execlog prints at exit: API 1's execlog keeps a line for
  * every vCPU index up to the highest that logged an instruction; API 4's has
  * one for every vCPU that was initialised. Either way an empty pending line

@@ -88,6 +88,13 @@ static bool grow(void)
     return true;
 }
 
+static bool all_bytes;          /* bytes=on */
+
+void el_insn_cache_set_bytes(bool on)
+{
+    all_bytes = on;
+}
+
 const ElInsn *el_insn_cache_get(uint64_t pc, const uint8_t *bytes,
                                 size_t size, const char *disas,
                                 bool *created)
@@ -112,8 +119,9 @@ const ElInsn *el_insn_cache_get(uint64_t pc, const uint8_t *bytes,
             goto out;
         }
     }
-    /* "0x" 16 ", 0x" 8 ", \"" disas "\"" */
-    e = arena_alloc(sizeof(*e) + 2 + 16 + 4 + 8 + 3 + dl + 1);
+    /* "0x" 16 ", 0x" 8 (bytes=on: 2 per byte) ", \"" disas "\"" */
+    e = arena_alloc(sizeof(*e) + 2 + 16 + 4 + 2 * EL_INSN_MAX_BYTES + 3 + dl +
+                    1);
     if (!e) {
         goto out;
     }
@@ -122,8 +130,11 @@ const ElInsn *el_insn_cache_get(uint64_t pc, const uint8_t *bytes,
     e->size = (uint8_t)size;
     memset(e->bytes, 0, sizeof(e->bytes));
     memcpy(e->bytes, bytes, size);
-    e->text_len = (uint32_t)el_fmt_insn(e->text, pc, el_opcode(bytes, size),
-                                        disas);
+    e->text_len = (uint32_t)(all_bytes ?
+                             el_fmt_insn_bytes(e->text, pc, bytes, size,
+                                               disas) :
+                             el_fmt_insn(e->text, pc, el_opcode(bytes, size),
+                                         disas));
     e->disas_len = (uint32_t)dl;
     e->disas = e->text + e->text_len - 1 - dl;
     slots[j] = e;

@@ -25,7 +25,7 @@ typedef struct ElInsn {
     const char *disas;      /* points into text */
     uint32_t disas_len;
     uint32_t text_len;
-    char text[];            /* 0xPC, 0xOPCODE, "DISAS" */
+    char text[];            /* 0xPC, 0xOPCODE, "DISAS" (bytes=on: 0xBYTES) */
 } ElInsn;
 
 /*
@@ -36,6 +36,13 @@ typedef struct ElInsn {
 const ElInsn *el_insn_cache_get(uint64_t pc, const uint8_t *bytes,
                                 size_t size, const char *disas,
                                 bool *created);
+
+/*
+ * bytes=on: the text of records created from now on shows every byte of
+ * the instruction as OPCODE (el_fmt_insn_bytes), not the first 4 as a
+ * word. Set at install, before any translation.
+ */
+void el_insn_cache_set_bytes(bool on);
 
 /* Number of distinct instructions so far. */
 uint32_t el_insn_cache_count(void);

@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KNOWN_KEYS "ifilter, afilter, reg, rdisas, outfile, format, compress"
+#define KNOWN_KEYS "ifilter, afilter, reg, rdisas, outfile, format, compress, " \
+    "values, bytes"
 
 /* How many bytes of a value a message shows. */
 #define SHOW_MAX 40
@@ -336,6 +337,19 @@ static int parse_rdisas(Parser *p, const KeyDesc *k, const char *val)
     return 0;
 }
 
+/* values=on|off, bytes=on|off */
+static int parse_flag(Parser *p, const KeyDesc *k, const char *val)
+{
+    char b[SHOW_BUF];
+    bool *dst = strcmp(k->name, "values") == 0 ? &p->o->values : &p->o->bytes;
+
+    if (!el_parse_bool(val, dst)) {
+        return fail(p, "%s '%s' is not a boolean (on or off)", k->name,
+                    show(val, b));
+    }
+    return 0;
+}
+
 static int parse_outfile(Parser *p, const KeyDesc *k, const char *val)
 {
     (void)k;
@@ -384,6 +398,8 @@ static const KeyDesc keys[] = {
     { "outfile", false, 1, MAX_PATH, parse_outfile },
     { "format", false, 1, MAX_PATTERN, parse_format },
     { "compress", false, 1, MAX_PATTERN, parse_compress },
+    { "values", false, 4, MAX_PATTERN, parse_flag },
+    { "bytes", false, 1, MAX_PATTERN, parse_flag },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -448,10 +464,15 @@ static int check_together(Parser *p)
         return fail(p, "format=bin needs outfile=PATH");
     }
     if (o->format == EL_FORMAT_BIN &&
-        (o->n_ifilters || o->n_afilters || o->n_regs || o->rdisas_given)) {
+        (o->n_ifilters || o->n_afilters || o->rdisas_given)) {
         return fail(p, "format=bin records every instruction: ifilter, "
-                    "afilter, reg and rdisas are for format=text (filter "
+                    "afilter and rdisas are for format=text (filter "
                     "with 'execlog dump --pc' instead)");
+    }
+    if (o->format == EL_FORMAT_BIN && o->bytes) {
+        return fail(p, "bytes=on is for format=text (a binary trace has "
+                    "every byte of each instruction: 'execlog dump --bytes' "
+                    "prints them)");
     }
     if (o->compress == EL_COMPRESS_ZSTD && o->format != EL_FORMAT_BIN) {
         return fail(p, "compress=zstd needs format=bin");

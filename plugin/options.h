@@ -35,6 +35,8 @@ typedef struct ElOptions {
     char *outfile;          /* outfile=PATH, NULL: qemu_plugin_outs */
     ElFormat format;
     ElCompress compress;
+    bool values;            /* values=on: memory values, API >= 4 only */
+    bool bytes;             /* bytes=on: OPCODE is every instruction byte */
 } ElOptions;
 
 /*
@@ -47,6 +49,7 @@ typedef struct ElOptions {
  * into @err, cut to @errlen; it starts with "unknown option '", "option
  * 'KEY'", "KEY '" or "KEY=". On failure @o is left freed (all zero).
  * Refused: unknown keys, a missing or empty value, reg/rdisas below API 2,
+ * values below API 4,
  * a key other than ifilter/afilter/reg given twice, the same reg twice,
  * over-long values, control bytes, and what each key's own rules refuse.
  */

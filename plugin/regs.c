@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "compat.h"
+#include "execlog/format.h"
 #include "execlog/textfmt.h"
 
 #if EL_HAVE_REGISTERS
@@ -16,7 +17,9 @@
 typedef struct ElReg {
     struct qemu_plugin_register *handle;
     char *name;             /* lower-cased */
+    char *qemu_name;        /* as QEMU gives it */
     size_t namelen;
+    uint32_t id;            /* format=bin: its number in the trace */
     GByteArray *last;
     GByteArray *cur;
 } ElReg;
@@ -101,6 +104,7 @@ ElRegs *el_regs_init(const ElOptions *o)
             reg = &r->reg[r->n];
             reg->handle = d->handle;
             reg->name = strdup(lower);
+            reg->qemu_name = strdup(d->name);
             reg->namelen = strlen(lower);
             reg->last = g_byte_array_sized_new(64);
             reg->cur = g_byte_array_sized_new(64);
@@ -109,6 +113,7 @@ ElRegs *el_regs_init(const ElOptions *o)
                 g_byte_array_free(reg->last, TRUE);
                 g_byte_array_free(reg->cur, TRUE);
                 free(reg->name);
+                free(reg->qemu_name);
                 continue;
             }
             r->n++;
@@ -151,6 +156,71 @@ void el_regs_check(ElRegs *r, ElVcpu *v)
     }
 }
 
+size_t el_regs_count(const ElRegs *r)
+{
+    return r ? r->n : 0;
+}
+
+bool el_regs_info(const ElRegs *r, size_t i, const char **name,
+                  const uint8_t **value, size_t *size)
+{
+    if (!r || i >= r->n || !r->reg[i].qemu_name) {
+        return false;
+    }
+    *name = r->reg[i].qemu_name;
+    *value = r->reg[i].last->data;
+    *size = r->reg[i].last->len;
+    return true;
+}
+
+void el_regs_set_id(ElRegs *r, size_t i, uint32_t id)
+{
+    if (r && i < r->n) {
+        r->reg[i].id = id;
+    }
+}
+
+size_t el_regs_entries_max(const ElRegs *r)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; r && i < r->n; i++) {
+        n += EL_VARINT_MAX + r->reg[i].last->len;
+    }
+    return n;
+}
+
+/*
+ * Runs before every instruction with reg= and format=bin: no locks, no
+ * allocation (the arrays were sized at init), no printf. The same reads
+ * and comparisons as el_regs_check().
+ */
+size_t el_regs_diff(ElRegs *r, uint8_t *out)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->n; i++) {
+        ElReg *reg = &r->reg[i];
+        int sz;
+
+        g_byte_array_set_size(reg->cur, 0);
+        sz = qemu_plugin_read_register(reg->handle, reg->cur);
+        if (sz <= 0 || (guint)sz != reg->last->len) {
+            continue;
+        }
+        if (memcmp(reg->last->data, reg->cur->data, (size_t)sz) != 0) {
+            GByteArray *t = reg->last;
+
+            n += el_put_varint(out + n, reg->id);
+            memcpy(out + n, reg->cur->data, (size_t)sz);
+            n += (size_t)sz;
+            reg->last = reg->cur;
+            reg->cur = t;
+        }
+    }
+    return n;
+}
+
 bool el_regs_disas_mentions(const char *disas)
 {
     const char *args = strchr(disas, ' ');
@@ -168,6 +238,43 @@ bool el_regs_disas_mentions(const char *disas)
 }
 
 #else /* !EL_HAVE_REGISTERS: options.c refuses reg= and rdisas= */
+
+size_t el_regs_count(const ElRegs *r)
+{
+    (void)r;
+    return 0;
+}
+
+bool el_regs_info(const ElRegs *r, size_t i, const char **name,
+                  const uint8_t **value, size_t *size)
+{
+    (void)r;
+    (void)i;
+    (void)name;
+    (void)value;
+    (void)size;
+    return false;
+}
+
+void el_regs_set_id(ElRegs *r, size_t i, uint32_t id)
+{
+    (void)r;
+    (void)i;
+    (void)id;
+}
+
+size_t el_regs_entries_max(const ElRegs *r)
+{
+    (void)r;
+    return 0;
+}
+
+size_t el_regs_diff(ElRegs *r, uint8_t *out)
+{
+    (void)r;
+    (void)out;
+    return 0;
+}
 
 ElRegs *el_regs_init(const ElOptions *o)
 {

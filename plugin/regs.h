@@ -12,6 +12,8 @@
 #define EXECLOG_REGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "options.h"
 #include "vcpu.h"
@@ -26,6 +28,24 @@ ElRegs *el_regs_init(const ElOptions *o);
 
 /* Append the changed registers to @v's pending line. */
 void el_regs_check(ElRegs *r, ElVcpu *v);
+
+/*
+ * format=bin (binregs.c): the watched registers, numbered 0 .. count - 1
+ * in the order el_regs_check() looks at them; a register's name as QEMU
+ * gives it and its last value read; the trace's number for it.
+ */
+size_t el_regs_count(const ElRegs *r);
+bool el_regs_info(const ElRegs *r, size_t i, const char **name,
+                  const uint8_t **value, size_t *size);
+void el_regs_set_id(ElRegs *r, size_t i, uint32_t id);
+/* Bytes el_regs_diff() writes at most. */
+size_t el_regs_entries_max(const ElRegs *r);
+/*
+ * As el_regs_check(), the changed registers as entries of a REGS record
+ * (docs/trace-format.md: varint id, then the value) at @out. Returns the
+ * bytes written, 0 if nothing changed.
+ */
+size_t el_regs_diff(ElRegs *r, uint8_t *out);
 
 /*
  * rdisas: does the operand part of @disas (after its first space) mention

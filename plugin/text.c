@@ -92,14 +92,31 @@ static void vcpu_insn_exec_only_regs(unsigned int vcpu_index, void *udata)
     }
 }
 
-static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
-                     uint64_t vaddr, void *udata)
+/* values=on: "=0xVALUE", as many digits as the access has bytes * 2 */
+static inline void append_value(ElVcpu *v, qemu_plugin_meminfo_t info)
+{
+    uint8_t le[16];
+    uint64_t lo, hi;
+    unsigned shift = qemu_plugin_mem_size_shift(info);
+
+    el_mem_value(info, &lo, &hi);
+    for (int i = 0; i < 8; i++) {
+        le[i] = (uint8_t)(lo >> (8 * i));
+        le[8 + i] = (uint8_t)(hi >> (8 * i));
+    }
+    el_vcpu_reserve(v, EL_FMT_VALUE_MAX);
+    v->len += el_fmt_value(v->buf + v->len, le,
+                           (size_t)1 << (shift < 4 ? shift : 4));
+}
+
+static inline void mem_access(unsigned int vcpu_index,
+                              qemu_plugin_meminfo_t info, uint64_t vaddr,
+                              bool values)
 {
     ElVcpu *v = el_vcpu_get(vcpu_index);
     struct qemu_plugin_hwaddr *hw;
     int is_store = qemu_plugin_mem_is_store(info);
 
-    (void)udata;
     if (__builtin_expect(v == NULL, 0)) {
         return;
     }
@@ -124,11 +141,33 @@ static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
         dlen = strlen(dev);
         el_vcpu_reserve(v, EL_FMT_MEM_MAX + 2 + dlen);
         v->len += el_fmt_mem(v->buf + v->len, is_store, paddr);
+        if (values) {
+            append_value(v, info);
+            el_vcpu_reserve(v, 2 + dlen);
+        }
         v->len += el_fmt_device(v->buf + v->len, dev, dlen);
     } else {
         el_vcpu_reserve(v, EL_FMT_MEM_MAX);
         v->len += el_fmt_mem(v->buf + v->len, is_store, vaddr);
+        if (values) {
+            append_value(v, info);
+        }
     }
+}
+
+static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
+                     uint64_t vaddr, void *udata)
+{
+    (void)udata;
+    mem_access(vcpu_index, info, vaddr, false);
+}
+
+static void vcpu_mem_values(unsigned int vcpu_index,
+                            qemu_plugin_meminfo_t info, uint64_t vaddr,
+                            void *udata)
+{
+    (void)udata;
+    mem_access(vcpu_index, info, vaddr, true);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -180,7 +219,8 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
                                                    NULL);
 
             if (info) {
-                qemu_plugin_register_vcpu_mem_cb(insn, vcpu_mem,
+                qemu_plugin_register_vcpu_mem_cb(insn, opts->values ?
+                                                 vcpu_mem_values : vcpu_mem,
                                                  QEMU_PLUGIN_CB_NO_REGS,
                                                  QEMU_PLUGIN_MEM_RW, NULL);
                 if (regs_this) {
@@ -306,6 +346,7 @@ int el_text_install(qemu_plugin_id_t id, const qemu_info_t *info,
 {
     opts = options;
     filtering = opts->n_ifilters > 0 || opts->n_afilters > 0;
+    el_insn_cache_set_bytes(opts->bytes);
     system_mode = info->system_emulation;
     if (opts->outfile) {
         if (el_sink_open_file(opts->outfile, err, errlen) != 0) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * execlog's binary trace format, version 1: the numbers of
+ * execlog's binary trace format, version 2: the numbers of
  * docs/trace-format.md as C definitions, and the helpers that put and get
  * them in little-endian byte order.
  *
@@ -18,7 +18,14 @@
 
 #define EL_MAGIC "EXECLOG\0"
 #define EL_MAGIC_LEN 8
-#define EL_FORMAT_VERSION 1         /* what this code writes */
+#define EL_FORMAT_VERSION 2         /* what this code writes */
+/*
+ * min_reader of a trace: 1 when it uses nothing version 2 added (a version
+ * 1 reader reads it), EL_MIN_READER_VALUES when it has memory values
+ * (values=on) or registers (reg=): MEM records with EL_MEM_VALUE, REG and
+ * REGS records.
+ */
+#define EL_MIN_READER_VALUES 2
 #define EL_HEADER_SIZE 4096u
 #define EL_CHUNK_ALIGN 4096u
 /*
@@ -68,16 +75,23 @@
 #define EL_REC_VCPU 0x05
 #define EL_REC_EXIT 0x06
 #define EL_REC_SKIP 0x07
+/* version 2 (min_reader 2): registers, see docs/trace-format.md */
+#define EL_REC_REG 0x08             /* static: a register's id, size, name */
+#define EL_REC_REGS 0x09            /* vCPU: registers an instruction changed */
 #define EL_REC_MEM 0x80             /* 0x80 | insn index (127: varint follows) */
 
 /* MEM info byte */
-#define EL_MEM_SIZE_SHIFT_MASK 0x0fu
+#define EL_MEM_SIZE_SHIFT_MASK 0x07u
+#define EL_MEM_VALUE 0x08u          /* version 2: the value follows */
 #define EL_MEM_STORE 0x10u
 #define EL_MEM_BIG_ENDIAN 0x20u
 #define EL_MEM_SIGN 0x40u
 #define EL_MEM_PHYS 0x80u
 
 #define EL_INSN_MAX_SIZE 16
+#define EL_MEM_MAX_SIZE_SHIFT 4     /* 16 bytes: the largest access */
+#define EL_REG_MAX_SIZE 256         /* bytes of one register value, at most */
+#define EL_REG_MAX_ID 65535u        /* registers a trace defines, at most */
 #define EL_VARINT_MAX 10
 
 /* ---- Encoding helpers (used by the writer; the reader has checked ones) */

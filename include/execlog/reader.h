@@ -22,7 +22,7 @@
 
 #include "execlog/format.h"
 
-#define EL_READER_VERSION 1         /* newest min_reader this code reads */
+#define EL_READER_VERSION 2         /* newest min_reader this code reads */
 
 typedef enum ElErrorCode {
     EL_OK = 0,
@@ -59,7 +59,18 @@ typedef struct ElMemAccess {
     bool big_endian;
     bool sign_extended;
     bool has_paddr;
+    bool has_value;         /* values=on (format version 2) */
+    uint8_t value[16];      /* the value, least significant byte first;
+                               (1 << size_shift) bytes */
 } ElMemAccess;
+
+/* A register's value (registers in the binary trace: reg= with format=bin) */
+typedef struct ElRegWrite {
+    const char *name;       /* as QEMU names it, NUL-terminated */
+    uint32_t id;            /* register number within the trace */
+    uint32_t size;          /* bytes */
+    const uint8_t *bytes;   /* the new value as QEMU's qemu_plugin_read_register gives it */
+} ElRegWrite;
 
 /* One executed instruction of a vCPU, with its accesses. */
 typedef struct ElExec {
@@ -68,6 +79,8 @@ typedef struct ElExec {
     const ElInsnInfo *insn;
     const ElMemAccess *mem; /* valid until the next el_cursor_next() */
     size_t n_mem;
+    const ElRegWrite *regs; /* registers this instruction changed (valid until next el_cursor_next) */
+    size_t n_regs;
     uint64_t offset;        /* file offset of its BLOCK record; in a
                                compressed chunk: the chunk's payload offset
                                plus the record's place in the decompressed
@@ -120,6 +133,18 @@ bool el_trace_has_vcpu(const ElTrace *t, uint32_t vcpu);
 /* Totals from a vCPU's EXIT record, if the trace has one. */
 bool el_trace_exit_counts(const ElTrace *t, uint32_t vcpu, uint64_t *insns,
                           uint64_t *loads, uint64_t *stores);
+
+/*
+ * The registers a trace defines (for exporters needing every register):
+ * ids 0 .. el_trace_n_regs() - 1. An ElExec's regs are what format=text
+ * prints for its instruction with reg=: the watched registers whose value
+ * changed from the start of the instruction to the start of the next one
+ * (none for a vCPU's last instruction). el_trace_reg()'s bytes are the
+ * value when the first vCPU that watched it was initialised, or NULL.
+ * Valid while the trace is open.
+ */
+size_t el_trace_n_regs(const ElTrace *t);
+const ElRegWrite *el_trace_reg(const ElTrace *t, size_t i); /* bytes: initial value, or NULL */
 
 /* A cursor walks one vCPU's executed instructions in order. */
 typedef struct ElCursor ElCursor;

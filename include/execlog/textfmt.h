@@ -5,7 +5,8 @@
  * `execlog dump`, so that the two cannot drift apart.
  *
  * A line is: VCPU ", " 0xPC ", " 0xOPCODE ", \"" DISAS "\"", then per memory
- * access ", load|store, 0x%08x ADDR" (+ ", DEVICE" in system mode), then per
+ * access ", load|store, 0x%08x ADDR" (+ "=0xVALUE" with values=on, + ", DEVICE"
+ * in system mode), then per
  * changed register ", name -> 0xHEX". Each function writes into @dst (which
  * must have room for the documented maximum) and returns the bytes written.
  * No NUL terminator is written.
@@ -98,6 +99,58 @@ static inline size_t el_fmt_insn(char *dst, uint64_t pc, uint32_t opcode,
     memcpy(dst + n, disas, dl);
     n += dl;
     dst[n++] = '"';
+    return n;
+}
+
+/*
+ * bytes=on: the static part with OPCODE as every byte of the instruction
+ * in memory order, two digits each: 0xPC, 0xBYTES, "DISAS". @dst needs
+ * 2 + 16 + 4 + 2 * @size + 3 + strlen(disas) + 1 bytes.
+ */
+static inline size_t el_fmt_insn_bytes(char *dst, uint64_t pc,
+                                       const uint8_t *bytes, size_t size,
+                                       const char *disas)
+{
+    size_t n = 0, dl = strlen(disas);
+
+    dst[n++] = '0';
+    dst[n++] = 'x';
+    n += el_fmt_hex(dst + n, pc, 1);
+    memcpy(dst + n, ", 0x", 4);
+    n += 4;
+    for (size_t i = 0; i < size; i++) {
+        dst[n++] = el_hexdigits[bytes[i] >> 4];
+        dst[n++] = el_hexdigits[bytes[i] & 0xf];
+    }
+    memcpy(dst + n, ", \"", 3);
+    n += 3;
+    memcpy(dst + n, disas, dl);
+    n += dl;
+    dst[n++] = '"';
+    return n;
+}
+
+/* Longest output of el_fmt_value(): a 16-byte value. */
+#define EL_FMT_VALUE_MAX (3 + 32)
+
+/*
+ * values=on: "=0xVALUE" after an access's address: the value of the @len
+ * bytes at @le (least significant first, as the access's number), two
+ * digits per byte, most significant first: 2 * @len digits, leading zeros
+ * kept (a 1-byte store of 5 is =0x05, a 4-byte one =0x00000005). At most
+ * EL_FMT_VALUE_MAX bytes (@len <= 16).
+ */
+static inline size_t el_fmt_value(char *dst, const uint8_t *le, size_t len)
+{
+    size_t n = 0;
+
+    dst[n++] = '=';
+    dst[n++] = '0';
+    dst[n++] = 'x';
+    for (size_t i = len; i-- > 0;) {
+        dst[n++] = el_hexdigits[le[i] >> 4];
+        dst[n++] = el_hexdigits[le[i] & 0xf];
+    }
     return n;
 }
 

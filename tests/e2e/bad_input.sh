@@ -61,7 +61,7 @@ refused_start() {
     check_refused "$rc" "$2" start "$3"
 }
 
-KNOWN="(known: ifilter, afilter, reg, rdisas, outfile, format, compress)"
+KNOWN="(known: ifilter, afilter, reg, rdisas, outfile, format, compress, values, bytes)"
 NEEDS_V4="needs QEMU >= 9.2 (this build is for plugin API 1; use libexeclog-v4.so with QEMU 9.2+)"
 
 test_bad_unknown_option() { refused v1 foo=1 "unknown option 'foo=1' $KNOWN"; }
@@ -216,7 +216,7 @@ test_bad_compress_without_bin() {
 }
 test_bad_bin_with_filter() {
     refused v4 "format=bin,outfile=$T/t.bin,ifilter=ldr" \
-        "format=bin records every instruction: ifilter, afilter, reg and rdisas are for format=text (filter with 'execlog dump --pc' instead)"
+        "format=bin records every instruction: ifilter, afilter and rdisas are for format=text (filter with 'execlog dump --pc' instead)"
 }
 
 # QEMU 10.0 user mode refuses the same way

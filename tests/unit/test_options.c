@@ -29,13 +29,13 @@ typedef struct Case {
 } Case;
 
 #define KNOWN "(known: ifilter, afilter, reg, rdisas, outfile, format, " \
-              "compress)"
+              "compress, values, bytes)"
 #define NEEDS_V4 "needs QEMU >= 9.2 (this build is for plugin API 1; use " \
                  "libexeclog-v4.so with QEMU 9.2+)"
 #define NOT_HEX "is not a hexadecimal address"
 #define REG_CHARS "names are letters, digits and '_', wildcards '*' and '?')"
-#define BIN_ONLY "format=bin records every instruction: ifilter, afilter, " \
-                 "reg and rdisas are for format=text (filter with 'execlog " \
+#define BIN_ONLY "format=bin records every instruction: ifilter, afilter " \
+                 "and rdisas are for format=text (filter with 'execlog " \
                  "dump --pc' instead)"
 
 static const Case cases[] = {
@@ -258,7 +258,27 @@ static const Case cases[] = {
       "compress 'ZSTD' is unknown (zstd or none)" },
     { BOTH, { "format=bin", "outfile=t", "ifilter=ldr" }, BIN_ONLY },
     { BOTH, { "afilter=10", "format=bin", "outfile=t" }, BIN_ONLY },
-    { 4, { "format=bin", "outfile=t", "reg=x1" }, BIN_ONLY },
+    { 4, { "format=bin", "outfile=t", "reg=x1" },
+      "ok reg=x1 outfile=t format=bin" },
+    { 1, { "format=bin", "outfile=t", "reg=x1" },
+      "option 'reg' " NEEDS_V4 },
+    /* ---- values and bytes ---- */
+    { 4, { "values=on" }, "ok values=on" },
+    { 4, { "values=off" }, "ok" },
+    { 4, { "values=on", "format=bin", "outfile=t" },
+      "ok outfile=t format=bin values=on" },
+    { 1, { "values=on" }, "option 'values' " NEEDS_V4 },
+    { 4, { "values=yes", "values=no" },
+      "option 'values' given twice ('yes', then 'no'); it takes one value" },
+    { 4, { "values=1" }, "values '1' is not a boolean (on or off)" },
+    { BOTH, { "bytes=on" }, "ok bytes=on" },
+    { BOTH, { "bytes=on", "ifilter=mov" }, "ok ifilter=mov bytes=on" },
+    { BOTH, { "bytes=maybe" }, "bytes 'maybe' is not a boolean (on or off)" },
+    { BOTH, { "bytes=on", "format=bin", "outfile=t" },
+      "bytes=on is for format=text (a binary trace has every byte of each "
+      "instruction: 'execlog dump --bytes' prints them)" },
+    { BOTH, { "bytes=off", "format=bin", "outfile=t" },
+      "ok outfile=t format=bin" },
     { 4, { "format=bin", "outfile=t", "rdisas=off" }, BIN_ONLY },
 };
 
@@ -325,7 +345,13 @@ static char *describe(const ElOptions *o)
         n += (size_t)snprintf(d + n, cap - n, " format=bin");
     }
     if (o->compress == EL_COMPRESS_ZSTD) {
-        snprintf(d + n, cap - n, " compress=zstd");
+        n += (size_t)snprintf(d + n, cap - n, " compress=zstd");
+    }
+    if (o->values) {
+        n += (size_t)snprintf(d + n, cap - n, " values=on");
+    }
+    if (o->bytes) {
+        snprintf(d + n, cap - n, " bytes=on");
     }
     return d;
 }

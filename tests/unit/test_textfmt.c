@@ -88,6 +88,59 @@ static void registers_print_from_the_last_byte_down(void **state)
     assert_int_equal(n, 8 + 2 + 2 * sizeof(le));
 }
 
+/* values=on: "=0x", 2 digits per byte, most significant first */
+static void values_have_two_digits_per_byte(void **state)
+{
+    static const uint8_t le[16] = {
+        0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe,
+        0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x00,
+    };
+    static const struct {
+        size_t len;
+        const char *want;
+    } cases[] = {
+        { 1, "=0x10" },
+        { 2, "=0x3210" },
+        { 4, "=0x76543210" },
+        { 8, "=0xfedcba9876543210" },
+        { 16, "=0x0011223344556677fedcba9876543210" },
+    };
+    static const uint8_t five[4] = { 5, 0, 0, 0 };
+    char buf[EL_FMT_VALUE_MAX + 1];
+    size_t n;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        n = el_fmt_value(buf, le, cases[i].len);
+        assert_true(n <= EL_FMT_VALUE_MAX);
+        buf[n] = '\0';
+        assert_string_equal(buf, cases[i].want);
+    }
+    n = el_fmt_value(buf, five, 4);         /* leading zeros kept */
+    buf[n] = '\0';
+    assert_string_equal(buf, "=0x00000005");
+}
+
+/* bytes=on: 0xPC, 0x + every byte in memory order, "DISAS" */
+static void bytes_on_prints_every_byte_in_memory_order(void **state)
+{
+    static const uint8_t insn[15] = {
+        0x48, 0xb8, 0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01,
+        0x00, 0x0f, 0x1f, 0x44, 0x00,
+    };
+    char buf[256];
+    size_t n;
+
+    n = el_fmt_insn_bytes(buf, 0x401000, insn, 10, "movabsq $0x123456789abcdef, %rax");
+    buf[n] = '\0';
+    assert_string_equal(buf, "0x401000, 0x48b8efcdab8967452301, "
+                        "\"movabsq $0x123456789abcdef, %rax\"");
+    n = el_fmt_insn_bytes(buf, 0x10, insn + 11, 1, "x");
+    buf[n] = '\0';
+    assert_string_equal(buf, "0x10, 0x0f, \"x\"");
+    n = el_fmt_insn_bytes(buf, 0x10, insn, 15, "");
+    assert_int_equal(n, 4 + 4 + 30 + 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -96,6 +149,8 @@ int main(void)
         cmocka_unit_test(insn_text_matches_upstream_format),
         cmocka_unit_test(memory_accesses_match_upstream_format),
         cmocka_unit_test(registers_print_from_the_last_byte_down),
+        cmocka_unit_test(values_have_two_digits_per_byte),
+        cmocka_unit_test(bytes_on_prints_every_byte_in_memory_order),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
