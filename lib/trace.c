@@ -211,6 +211,7 @@ static bool read_header(ElTrace *t, ElError *err)
                    "bad trace state %" PRIu32, t->sum.state);
         return false;
     }
+    t->local = t->sum.min_reader >= 2;
     t->sum.flags = el_get_u32(h + EL_HDR_FLAGS);
     t->sum.api = el_get_u32(h + EL_HDR_API);
     t->end = el_get_u64(h + EL_HDR_END);
@@ -395,6 +396,7 @@ static bool walk_chunks(ElTrace *t, ElError *err)
         ck.slot = el_get_u32(h + EL_CK_SLOT);
         ck.used = el_get_u32(h + EL_CK_USED);
         ck.raw = el_get_u32(h + EL_CK_RAW);
+        ck.first_insn = el_get_u64(h + EL_CK_FIRST_INSN);
         ck.cut_by_eof = false;
         ck.short_slot = ck.slot > t->size - off;
         why = bad_chunk(t, &ck, buf, sizeof(buf));
@@ -530,6 +532,29 @@ static bool index_chunks(ElTrace *t, ElError *err)
             return false;
         }
         v->n++;
+    }
+    /*
+     * Version 2: a vCPU's chunks in which blocks start say exactly where,
+     * in order; seeking bisects them. Chunks out of order (damage) leave
+     * the vCPU to be decoded from its start, where the cursor finds it.
+     */
+    for (uint32_t k = 0; t->local && k < t->n_present; k++) {
+        Vcpu *v = &t->vcpus[k];
+        uint64_t last = 0;
+
+        v->seekable = true;
+        for (uint32_t j = 0; j < v->n; j++) {
+            uint64_t f = t->chunks[t->byv[v->first + j]].first_insn;
+
+            if (f == EL_CK_NO_BLOCK) {
+                continue;
+            }
+            if (f < last) {
+                v->seekable = false;
+                break;
+            }
+            last = f;
+        }
     }
     t->sum.n_vcpus = t->n_present ? t->vcpus[t->n_present - 1].index + 1 : 0;
     return true;

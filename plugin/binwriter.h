@@ -59,6 +59,8 @@ typedef struct ElBinVcpu {
     uint64_t last_vaddr;
     int64_t last_pdelta;
     uint64_t insns, loads, stores;
+    uint8_t *first_at;      /* the current chunk's first_insn field, until
+                               a block starts in it (then NULL) */
     /* chunk bookkeeping, see binwriter.c */
     ElBinBuf *cur;          /* being filled */
     ElBinBuf *prev;         /* full, kept until the next block: it may
@@ -174,6 +176,7 @@ static inline void el_bin_block(ElBinVcpu *w, uint32_t tb, uint64_t started,
 {
     uint8_t *p;
     size_t n;
+    uint32_t base = w->last_tb;
 
     el_bin_settle(w, started);
     w->insns += w->open_count;
@@ -187,8 +190,14 @@ static inline void el_bin_block(ElBinVcpu *w, uint32_t tb, uint64_t started,
         el_put_u16(w->dummy, 0);
         return;
     }
+    if (__builtin_expect(w->first_at != NULL, 0)) {
+        /* the chunk's first block: its header says where it starts */
+        el_put_u64(w->first_at, w->insns);
+        w->first_at = NULL;
+        base = 0;
+    }
     p = w->pos;
-    n = 1 + el_put_varint(p + 1, el_zigzag((int64_t)tb - (int64_t)w->last_tb));
+    n = 1 + el_put_varint(p + 1, el_zigzag((int64_t)tb - (int64_t)base));
     el_put_u16(p + n, 0);
     w->count = p + n;
     el_bin_publish(p, EL_REC_BLOCK);

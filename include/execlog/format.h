@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * execlog's binary trace format, version 1: the numbers of
+ * execlog's binary trace format, version 2: the numbers of
  * docs/trace-format.md as C definitions, and the helpers that put and get
  * them in little-endian byte order.
  *
@@ -18,7 +18,13 @@
 
 #define EL_MAGIC "EXECLOG\0"
 #define EL_MAGIC_LEN 8
-#define EL_FORMAT_VERSION 1         /* what this code writes */
+#define EL_FORMAT_VERSION 2         /* what this code writes */
+/*
+ * The min_reader it writes: version 2's chunks decode on their own (deltas
+ * restart in each vCPU chunk, first_insn is exact), which a version-1
+ * reader would misread.
+ */
+#define EL_FORMAT_MIN_READER 2
 #define EL_HEADER_SIZE 4096u
 #define EL_CHUNK_ALIGN 4096u
 /*
@@ -58,6 +64,8 @@
 #define EL_CK_SEALED 1u
 #define EL_CK_ZSTD 2u
 #define EL_CK_CUT 4u                /* the vCPU's last, written at a cut-off */
+/* first_insn of a version-2 vCPU chunk in which no BLOCK record starts */
+#define EL_CK_NO_BLOCK UINT64_MAX
 
 /* record kinds */
 #define EL_REC_END 0x00
