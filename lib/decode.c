@@ -21,6 +21,9 @@ const char *rd_kind_name(uint8_t kind)
     if (kind >= 0x80) {
         return "MEM";
     }
+    if (kind == EL_REC_MODULE) {
+        return "MODULE";
+    }
     return kind < 8 ? names[kind] : "unknown";
 }
 
@@ -141,6 +144,21 @@ int rd_parse_rec(const uint8_t *p, const uint8_t *end, Rec *r,
         VARINT(r->a);
         NEED(r->a);
         p += r->a;
+        break;
+    case EL_REC_MODULE:
+        VARINT(r->a);
+        VARINT(r->b);
+        VARINT(r->c);
+        NEED(1);
+        r->info = *p++;
+        VARINT(r->text_len);
+        if (r->text_len > EL_MOD_MAX_PATH) {
+            return fail_bad(f, rec, p - 1, "module path longer than 4096 "
+                            "bytes");
+        }
+        NEED(r->text_len);
+        r->text = p;
+        p += r->text_len;
         break;
     default:
         return fail_bad(f, rec, rec, "unknown record kind");

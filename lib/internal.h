@@ -202,6 +202,8 @@ struct ElTrace {
     uint32_t n_devices;     /* entries in devices[] */
     uint64_t max_device;    /* highest id the static records can define */
     ArenaBlock *arena;
+    ElModule *modules;      /* MODULE records, in file order */
+    uint64_t n_modules, cap_modules;
 
     bool local;             /* version-2 chunks (min_reader >= 2): each
                                vCPU chunk's deltas start afresh, and its

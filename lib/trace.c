@@ -685,6 +685,33 @@ static bool load_static_rec(ElTrace *t, const Rec *r, const Chunk *ck,
         t->devices[r->a] = name;
         return true;
     }
+    case EL_REC_MODULE: {
+        ElModule *m;
+        char *name;
+
+        if (r->b <= r->a) {
+            snprintf(what, sizeof(what), "MODULE record with end 0x%" PRIx64
+                     " not above its start 0x%" PRIx64, r->b, r->a);
+            rd_rec_err(err, ck, base, rec, what);
+            return false;
+        }
+        if (!grow((void **)&t->modules, &t->cap_modules, t->n_modules + 1,
+                  sizeof(ElModule)) ||
+            !(name = arena_alloc(t, r->text_len + 1))) {
+            rd_set_err(err, EL_ERR_NOMEM, rd_pos_off(ck, base, rec),
+                       "out of memory");
+            return false;
+        }
+        memcpy(name, r->text, r->text_len);
+        name[r->text_len] = '\0';
+        m = &t->modules[t->n_modules++];
+        m->path = name;
+        m->start = r->a;
+        m->end = r->b;
+        m->offset = r->c;
+        m->executable = (r->info & EL_MOD_EXEC) != 0;
+        return true;
+    }
     case EL_REC_SKIP:
         return true;
     default:
@@ -982,6 +1009,7 @@ void el_trace_close(ElTrace *t)
     free(t->tbs);
     free(t->tb_pool);
     free(t->devices);
+    free(t->modules);
     free(t);
 }
 
@@ -1014,6 +1042,16 @@ const char *el_trace_meta(ElTrace *t, const char *key)
         }
     }
     return NULL;
+}
+
+size_t el_trace_n_modules(const ElTrace *t)
+{
+    return (size_t)t->n_modules;
+}
+
+const ElModule *el_trace_module(const ElTrace *t, size_t i)
+{
+    return i < t->n_modules ? &t->modules[i] : NULL;
 }
 
 bool el_trace_has_vcpu(const ElTrace *t, uint32_t vcpu)

@@ -644,6 +644,29 @@ void el_bin_def_tb(uint32_t id, const uint32_t *insns, uint32_t count)
     w->pos += n;
 }
 
+void el_bin_def_module(uint64_t start, uint64_t end, uint64_t offset,
+                       uint8_t flags, const char *path, size_t len)
+{
+    ElBinVcpu *w = static_w;
+    uint8_t *p;
+    size_t n = 1;
+
+    if (len > EL_MOD_MAX_PATH ||
+        !el_bin_room(w, 1 + 4 * EL_VARINT_MAX + 1 + len)) {
+        return;
+    }
+    p = w->pos;
+    n += el_put_varint(p + n, start);
+    n += el_put_varint(p + n, end);
+    n += el_put_varint(p + n, offset);
+    p[n++] = flags;
+    n += el_put_varint(p + n, len);
+    memcpy(p + n, path, len);
+    n += len;
+    publish(p, EL_REC_MODULE);
+    w->pos += n;
+}
+
 uint32_t el_bin_device(const char *name)
 {
     uint32_t n = __atomic_load_n(&n_devices, __ATOMIC_ACQUIRE);

@@ -139,6 +139,12 @@ void el_bin_def_tb(uint32_t id, const uint32_t *insns, uint32_t n);
  * (under the static lock). False when out of memory.
  */
 bool el_bin_tb(const uint32_t *insns, uint32_t n, uint32_t *id);
+/*
+ * A file the guest mapped (user mode): MODULE record of guest range
+ * [@start, @end), file offset @offset at @start, EL_MOD_* @flags.
+ */
+void el_bin_def_module(uint64_t start, uint64_t end, uint64_t offset,
+                       uint8_t flags, const char *path, size_t len);
 /* Device id of @name (0 for "RAM"), defining it on first sight. Lock-free
  * lookup for known names; takes the lock for a new one. */
 uint32_t el_bin_device(const char *name);

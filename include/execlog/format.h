@@ -76,6 +76,7 @@
 #define EL_REC_VCPU 0x05
 #define EL_REC_EXIT 0x06
 #define EL_REC_SKIP 0x07
+#define EL_REC_MODULE 0x0c          /* version 2: a file the guest mapped */
 #define EL_REC_MEM 0x80             /* 0x80 | insn index (127: varint follows) */
 
 /* MEM info byte */
@@ -84,6 +85,10 @@
 #define EL_MEM_BIG_ENDIAN 0x20u
 #define EL_MEM_SIGN 0x40u
 #define EL_MEM_PHYS 0x80u
+
+/* MODULE flags */
+#define EL_MOD_EXEC 1u              /* some of the mapping is executable */
+#define EL_MOD_MAX_PATH 4096        /* a longer path is refused */
 
 #define EL_INSN_MAX_SIZE 16
 #define EL_VARINT_MAX 10
