@@ -795,6 +795,22 @@ int main(int argc, char **argv)
     st.vcpu = EL_STATIC_VCPU;
     st.compressed = opt_zstd_static;
     start_chunk(&st);
+    if (v2 && !opt_system) {
+        /* the guest program's file mapping */
+        static const char prog[] = "/tmp/guest";
+        uint8_t rec[1 + 3 * EL_VARINT_MAX + 1 + EL_VARINT_MAX + sizeof(prog)];
+        size_t n = 1;
+
+        rec[0] = EL_REC_MODULE;
+        n += el_put_varint(rec + n, 0x400000);
+        n += el_put_varint(rec + n, 0x480000);
+        n += el_put_varint(rec + n, 0);
+        rec[n++] = EL_MOD_EXEC;
+        n += el_put_varint(rec + n, sizeof(prog) - 1);
+        memcpy(rec + n, prog, sizeof(prog) - 1);
+        n += sizeof(prog) - 1;
+        put(&st, rec, n);
+    }
 
     vc = calloc(n_vcpus, sizeof(*vc));
     if (!vc) {
