@@ -26,6 +26,8 @@ enum {
 int cmd_dump(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_export(int argc, char **argv);          /* export.c: the dispatcher */
+int cmd_export_drcov(int argc, char **argv);    /* export --drcov */
 
 /* ---- Messages ---------------------------------------------------------- */
 

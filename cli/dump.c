@@ -604,6 +604,11 @@ static int dump_vcpu(ElTrace *t, uint32_t vcpu, const DumpOpts *d, OutBuf *o,
         return -1;
     }
     prefix_len = el_fmt_vcpu_prefix(prefix, vcpu);
+    /* through the chunk index: the cost does not grow with --from */
+    if (d->from > 0 && el_cursor_seek(c, d->from, err) < 0) {
+        el_cursor_free(c);
+        return -1;
+    }
     while (printed < d->count && (r = el_cursor_next(c, &e, err)) == 1) {
         bool ok;
 

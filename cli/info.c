@@ -158,6 +158,14 @@ int cmd_info(int argc, char **argv)
         }
         printf(")\n");
     }
+    printf("modules: %zu\n", el_trace_n_modules(t));
+    for (size_t i = 0; i < el_trace_n_modules(t); i++) {
+        const ElModule *m = el_trace_module(t, i);
+
+        printf("module: 0x%" PRIx64 "-0x%" PRIx64 " offset 0x%" PRIx64
+               "%s %s\n", m->start, m->end, m->offset,
+               m->executable ? " x" : "", m->path);
+    }
     for (uint32_t v = 0; v < s->n_vcpus; v++) {
         uint64_t i, l, st;
 

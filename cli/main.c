@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * execlog: read the binary traces written by the execlog plugin
- * (format=bin). One subcommand per file: dump.c, stats.c, info.c.
+ * (format=bin). One subcommand per file: dump.c, stats.c, info.c,
+ * export.c (one file per format: export_drcov.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@ static const char usage[] =
     "  dump    print the executed instructions (as format=text, csv or jsonl)\n"
     "  stats   totals, hottest instructions and addresses, instruction mix\n"
     "  info    what the trace's header and index say\n"
+    "  export  the trace in another tool's format (--drcov: Lighthouse)\n"
     "  help    this text, or 'execlog help COMMAND' for a command's\n"
     "\n"
     "Run 'execlog COMMAND --help' for a command's options.\n"
@@ -40,6 +42,7 @@ int main(int argc, char **argv)
         { "dump", cmd_dump },
         { "stats", cmd_stats },
         { "info", cmd_info },
+        { "export", cmd_export },
     };
     const char *cmd;
 
@@ -70,7 +73,7 @@ int main(int argc, char **argv)
             }
         }
         return cli_usage(NULL, "unknown command '%s' (known: dump, stats, "
-                         "info)", argv[2]);
+                         "info, export)", argv[2]);
     }
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         if (strcmp(cmd, cmds[i].name) == 0) {
@@ -80,6 +83,7 @@ int main(int argc, char **argv)
     if (cmd[0] == '-') {
         return cli_usage(NULL, "unknown option '%s'", cmd);
     }
-    return cli_usage(NULL, "unknown command '%s' (known: dump, stats, info)",
+    return cli_usage(NULL, "unknown command '%s' (known: dump, stats, info, "
+                     "export)",
                      cmd);
 }

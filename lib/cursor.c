@@ -2,9 +2,14 @@
 /*
  * The cursor: one vCPU's executed instructions, in order. It decodes the
  * vCPU's chunks one after the other (read into buffers of its own by
- * chunk.c), carrying the vCPU's state (current block, address deltas) from
- * one chunk to the next, and hands out one ElExec per instruction that
- * started, with the MEM records of that instruction.
+ * chunk.c), carrying the vCPU's state (current block; in version 1 also
+ * the deltas) from one chunk to the next, and hands out one ElExec per
+ * instruction that started, with the MEM records of that instruction.
+ *
+ * Seeking (version 2): the last chunk whose first_insn is not above the
+ * instruction wanted is where decoding starts; the records before its
+ * first BLOCK (MEM records of a block that began in an earlier chunk) are
+ * stepped over, and whole blocks are then skipped up to the instruction.
  *
  * Runs for every executed instruction: no allocation (but for an
  * instruction with more accesses than any before it), no printf.
@@ -52,6 +57,11 @@ struct ElCursor {
     bool tail_lost;         /* records of the last chunk read are missing */
     bool at_end;            /* cur_avail() found no more records */
     bool stream_over;       /* no more records; the block is emitted */
+    bool lead;              /* seeked: records before the chunk's first
+                               BLOCK belong to an earlier chunk's block */
+    bool fresh;             /* version 2: no BLOCK yet in this chunk */
+    bool seeked;            /* loads and stores are not all counted */
+    uint64_t skip_to;       /* seeking: stop before this instruction */
     int state;
     ElError err;
 };
@@ -185,6 +195,13 @@ static int cur_avail(ElCursor *c, ElError *err)
         }
         ck = &c->t->chunks[c->t->byv[c->v->first + c->next_chunk++]];
         c->ck = ck;
+        if (c->t->local) {
+            /* version 2: each chunk's deltas start afresh */
+            c->prev_tb = 0;
+            c->prev_vaddr = 0;
+            c->prev_pdelta = 0;
+            c->fresh = true;
+        }
         /* a chunk whose slot the file does not hold whole lost records */
         c->tail_lost = ck->short_slot;
         if (!rd_chunk_records(c->t, ck, &c->cb, &c->p, &c->end, &c->err)) {
@@ -477,7 +494,36 @@ static int cur_gather(ElCursor *c, ElError *err)
     }
 }
 
-int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
+/*
+ * Step over a MEM record at c->p that belongs to a block before the one
+ * the cursor starts at (seeking): only its deltas count.
+ */
+static int cur_lead_mem(ElCursor *c, ElError *err)
+{
+    Rec r;
+    ParseFail f;
+    const uint8_t *next;
+
+    if (parse_hot(c->p, c->end, &r, &next, &f) != RD_OK) {
+        return cur_parse_fail(c, &f, err);
+    }
+    c->prev_vaddr += (uint64_t)el_unzigzag(r.b);
+    if (r.info & EL_MEM_PHYS) {
+        c->prev_pdelta += (uint64_t)el_unzigzag(r.text_len);
+    }
+    c->p = next;
+    return 0;
+}
+
+/*
+ * The cursor's one loop. @skipping (seeking): instructions before
+ * c->skip_to are stepped over, whole blocks at a time where no MEM record
+ * is in the way, and 2 is returned once the next instruction is
+ * c->skip_to's; otherwise the next instruction goes into @e (1).
+ * 0 at the end, -1 on damage.
+ */
+static inline int cur_step(ElCursor *c, ElExec *e, ElError *err,
+                           const bool skipping)
 {
     const ElTrace *t = c->t;
 
@@ -498,9 +544,26 @@ int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
         int s;
 
         if (c->blk_pos < c->blk_count) {
-            if (!c->have_pending && c->p < c->end && *c->p < EL_REC_MEM &&
-                *c->p != EL_REC_END && *c->p != EL_REC_SKIP &&
-                *c->p != EL_REC_REGS) {
+            const bool no_mem = !c->have_pending && c->p < c->end &&
+                                *c->p < EL_REC_MEM && *c->p != EL_REC_END &&
+                                *c->p != EL_REC_SKIP && *c->p != EL_REC_REGS;
+
+            if (skipping) {
+                if (c->index >= c->skip_to) {
+                    return 2;
+                }
+                if (no_mem) {
+                    /* none of the block's instructions has an access left */
+                    uint64_t n = c->blk_count - c->blk_pos;
+
+                    if (n > c->skip_to - c->index) {
+                        n = c->skip_to - c->index;
+                    }
+                    c->index += n;
+                    c->blk_pos += (uint32_t)n;
+                    continue;
+                }
+            } else if (no_mem) {
                 /* the fast way: the next record is not one of its MEMs */
                 e->vcpu = c->vcpu;
                 e->index = c->index++;
@@ -536,6 +599,11 @@ int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
                 }
                 c->stream_over = true;
             }
+            if (skipping) {
+                c->index++;
+                c->blk_pos++;
+                continue;
+            }
             e->vcpu = c->vcpu;
             e->index = c->index++;
             e->insn = &t->insns[c->blk[c->blk_pos++]];
@@ -550,6 +618,9 @@ int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
             c->state = CUR_DONE;
             return 0;
         }
+        if (skipping && c->index >= c->skip_to && !c->lead) {
+            return 2;
+        }
         s = cur_avail(c, err);
         if (s < 0) {
             return -1;
@@ -563,6 +634,12 @@ int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
             }
             c->state = CUR_DONE;
             return 0;
+        }
+        if (__builtin_expect(c->lead, 0) && *c->p >= EL_REC_MEM) {
+            if (cur_lead_mem(c, err) < 0) {
+                return -1;
+            }
+            continue;
         }
         if (*c->p >= EL_REC_MEM || c->have_pending) {
             /* every instruction of the block is out: a MEM has no owner */
@@ -595,6 +672,24 @@ int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
             uint64_t tb = c->prev_tb + (uint64_t)el_unzigzag(r.a);
             const Tb *b;
 
+            if (__builtin_expect(c->fresh, 0)) {
+                /* version 2: the chunk's first block is where it says */
+                c->fresh = false;
+                c->lead = false;
+                if (c->ck->first_insn != c->index) {
+                    if (c->ck->first_insn == EL_CK_NO_BLOCK) {
+                        snprintf(what, sizeof(what), "BLOCK record in a "
+                                 "chunk whose header says none starts in "
+                                 "it");
+                    } else {
+                        snprintf(what, sizeof(what), "the chunk's first "
+                                 "block starts at instruction %" PRIu64
+                                 ", its header says %" PRIu64, c->index,
+                                 c->ck->first_insn);
+                    }
+                    return cur_damage(c, c->p, what, err);
+                }
+            }
             if (tb >= t->n_tbs) {
                 snprintf(what, sizeof(what), "BLOCK refers to TB %" PRIu64
                          ", which is not defined", tb);
@@ -625,7 +720,8 @@ int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
         }
         case EL_REC_EXIT:
             if (t->sum.state == EL_STATE_COMPLETE &&
-                (r.a != c->index || r.b != c->loads || r.c != c->stores)) {
+                (r.a != c->index ||
+                 (!c->seeked && (r.b != c->loads || r.c != c->stores)))) {
                 snprintf(what, sizeof(what), "EXIT record says %" PRIu64
                          " instructions, %" PRIu64 " loads, %" PRIu64
                          " stores; the records have %" PRIu64 ", %" PRIu64
@@ -650,4 +746,95 @@ int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
         }
         c->p = next;
     }
+}
+
+int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
+{
+    return cur_step(c, e, err, false);
+}
+
+/*
+ * The chunk to start at for instruction @index: the last of the vCPU's
+ * chunks (in seq order) whose first block starts at or before it, or 0.
+ */
+static uint32_t seek_chunk(const ElCursor *c, uint64_t index)
+{
+    const ElTrace *t = c->t;
+    const Vcpu *v = c->v;
+    uint32_t lo = 0, hi = v->n;
+
+    /* first_insn ascends, with EL_CK_NO_BLOCK chunks in between: find the
+     * first chunk that starts a block past @index */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2, m = mid;
+        uint64_t f;
+
+        /* a chunk with no block start counts as the one before it that
+         * has one (a block spans chunks: a few at most) */
+        while (m > lo && t->chunks[t->byv[v->first + m]].first_insn ==
+                         EL_CK_NO_BLOCK) {
+            m--;
+        }
+        f = t->chunks[t->byv[v->first + m]].first_insn;
+        if (f != EL_CK_NO_BLOCK && f > index) {
+            hi = m;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    /* lo: the first chunk past it; go back to one that starts a block */
+    while (lo > 0 && t->chunks[t->byv[v->first + lo - 1]].first_insn ==
+                     EL_CK_NO_BLOCK) {
+        lo--;
+    }
+    return lo > 0 ? lo - 1 : 0;
+}
+
+int el_cursor_seek(ElCursor *c, uint64_t index, ElError *err)
+{
+    const ElTrace *t = c->t;
+    uint32_t k = 0;
+    ElExec e;
+    int r;
+
+    /* back to a chunk's start, the buffers kept */
+    c->ck = NULL;
+    c->base = c->p = c->end = NULL;
+    c->done_bytes = 0;
+    c->prev_tb = c->prev_vaddr = c->prev_pdelta = 0;
+    c->blk = NULL;
+    c->blk_count = c->blk_pos = 0;
+    c->blk_offset = 0;
+    c->index = 0;
+    c->loads = c->stores = 0;
+    c->n_mem = 0;
+    c->have_pending = false;
+    c->exited = c->tail_lost = c->at_end = c->stream_over = false;
+    c->lead = c->fresh = false;
+    c->seeked = false;
+    c->state = CUR_RUNNING;
+    memset(&c->err, 0, sizeof(c->err));
+
+    if (t->local && c->v->seekable && c->v->n > 0) {
+        k = seek_chunk(c, index);
+    }
+    if (k > 0) {
+        const Chunk *ck = &t->chunks[t->byv[c->v->first + k]];
+
+        for (uint32_t i = 0; i < k; i++) {
+            c->done_bytes += t->chunks[t->byv[c->v->first + i]].slot;
+        }
+        c->next_chunk = k;
+        c->index = ck->first_insn;
+        c->lead = true;
+        c->seeked = true;
+    } else {
+        c->next_chunk = 0;
+    }
+    c->skip_to = index;
+    r = cur_step(c, &e, err, true);
+    if (r == 0 && c->state == CUR_DONE) {
+        return 0;
+    }
+    return r < 0 ? -1 : 0;
 }

@@ -22,6 +22,9 @@ const char *rd_kind_name(uint8_t kind)
     if (kind >= 0x80) {
         return "MEM";
     }
+    if (kind == EL_REC_MODULE) {
+        return "MODULE";
+    }
     return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
 }
 
@@ -164,6 +167,21 @@ int rd_parse_rec(const uint8_t *p, const uint8_t *end, Rec *r,
         r->data = p;
         p += r->b;
         VARINT(r->text_len);
+        NEED(r->text_len);
+        r->text = p;
+        p += r->text_len;
+        break;
+    case EL_REC_MODULE:
+        VARINT(r->a);
+        VARINT(r->b);
+        VARINT(r->c);
+        NEED(1);
+        r->info = *p++;
+        VARINT(r->text_len);
+        if (r->text_len > EL_MOD_MAX_PATH) {
+            return fail_bad(f, rec, p - 1, "module path longer than 4096 "
+                            "bytes");
+        }
         NEED(r->text_len);
         r->text = p;
         p += r->text_len;

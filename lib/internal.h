@@ -163,6 +163,8 @@ typedef struct Chunk {
     uint32_t seq;
     uint16_t vcpu;
     uint16_t flags;
+    uint64_t first_insn;    /* the header's (version 2: exact, or
+                               EL_CK_NO_BLOCK) */
     bool cut_by_eof;        /* sealed, but the file ends inside its payload */
     bool short_slot;        /* the file ends inside its slot */
 } Chunk;
@@ -172,6 +174,7 @@ typedef struct Vcpu {
     uint32_t index;         /* the vCPU's index */
     uint32_t first;         /* into ElTrace.byv */
     uint32_t n;
+    bool seekable;          /* version 2, first_insn in order (seek) */
     bool has_exit;
     uint64_t exit_insns, exit_loads, exit_stores;
 } Vcpu;
@@ -214,7 +217,12 @@ struct ElTrace {
     ElRegWrite *regs;       /* REG records, by id */
     uint64_t n_regs, cap_regs;
     ArenaBlock *arena;
+    ElModule *modules;      /* MODULE records, in file order */
+    uint64_t n_modules, cap_modules;
 
+    bool local;             /* version-2 chunks (min_reader >= 2): each
+                               vCPU chunk's deltas start afresh, and its
+                               first_insn is exact */
     bool have_cut;
     /* what streams end with when a vCPU has no EXIT record */
     ElError damage;         /* code EL_OK if none */

@@ -211,6 +211,7 @@ static bool read_header(ElTrace *t, ElError *err)
                    "bad trace state %" PRIu32, t->sum.state);
         return false;
     }
+    t->local = t->sum.min_reader >= 2;
     t->sum.flags = el_get_u32(h + EL_HDR_FLAGS);
     t->sum.api = el_get_u32(h + EL_HDR_API);
     t->end = el_get_u64(h + EL_HDR_END);
@@ -395,6 +396,7 @@ static bool walk_chunks(ElTrace *t, ElError *err)
         ck.slot = el_get_u32(h + EL_CK_SLOT);
         ck.used = el_get_u32(h + EL_CK_USED);
         ck.raw = el_get_u32(h + EL_CK_RAW);
+        ck.first_insn = el_get_u64(h + EL_CK_FIRST_INSN);
         ck.cut_by_eof = false;
         ck.short_slot = ck.slot > t->size - off;
         why = bad_chunk(t, &ck, buf, sizeof(buf));
@@ -530,6 +532,29 @@ static bool index_chunks(ElTrace *t, ElError *err)
             return false;
         }
         v->n++;
+    }
+    /*
+     * Version 2: a vCPU's chunks in which blocks start say exactly where,
+     * in order; seeking bisects them. Chunks out of order (damage) leave
+     * the vCPU to be decoded from its start, where the cursor finds it.
+     */
+    for (uint32_t k = 0; t->local && k < t->n_present; k++) {
+        Vcpu *v = &t->vcpus[k];
+        uint64_t last = 0;
+
+        v->seekable = true;
+        for (uint32_t j = 0; j < v->n; j++) {
+            uint64_t f = t->chunks[t->byv[v->first + j]].first_insn;
+
+            if (f == EL_CK_NO_BLOCK) {
+                continue;
+            }
+            if (f < last) {
+                v->seekable = false;
+                break;
+            }
+            last = f;
+        }
     }
     t->sum.n_vcpus = t->n_present ? t->vcpus[t->n_present - 1].index + 1 : 0;
     return true;
@@ -685,6 +710,33 @@ static bool load_static_rec(ElTrace *t, const Rec *r, const Chunk *ck,
         rg->size = (uint32_t)r->b;
         rg->bytes = mem;
         rg->name = (const char *)mem + r->b;
+        return true;
+    }
+    case EL_REC_MODULE: {
+        ElModule *m;
+        char *name;
+
+        if (r->b <= r->a) {
+            snprintf(what, sizeof(what), "MODULE record with end 0x%" PRIx64
+                     " not above its start 0x%" PRIx64, r->b, r->a);
+            rd_rec_err(err, ck, base, rec, what);
+            return false;
+        }
+        if (!grow((void **)&t->modules, &t->cap_modules, t->n_modules + 1,
+                  sizeof(ElModule)) ||
+            !(name = arena_alloc(t, r->text_len + 1))) {
+            rd_set_err(err, EL_ERR_NOMEM, rd_pos_off(ck, base, rec),
+                       "out of memory");
+            return false;
+        }
+        memcpy(name, r->text, r->text_len);
+        name[r->text_len] = '\0';
+        m = &t->modules[t->n_modules++];
+        m->path = name;
+        m->start = r->a;
+        m->end = r->b;
+        m->offset = r->c;
+        m->executable = (r->info & EL_MOD_EXEC) != 0;
         return true;
     }
     case EL_REC_SKIP:
@@ -985,6 +1037,7 @@ void el_trace_close(ElTrace *t)
     free(t->tb_pool);
     free(t->devices);
     free(t->regs);
+    free(t->modules);
     free(t);
 }
 
@@ -1027,6 +1080,16 @@ size_t el_trace_n_regs(const ElTrace *t)
 const ElRegWrite *el_trace_reg(const ElTrace *t, size_t i)
 {
     return i < t->n_regs ? &t->regs[i] : NULL;
+}
+
+size_t el_trace_n_modules(const ElTrace *t)
+{
+    return (size_t)t->n_modules;
+}
+
+const ElModule *el_trace_module(const ElTrace *t, size_t i)
+{
+    return i < t->n_modules ? &t->modules[i] : NULL;
 }
 
 bool el_trace_has_vcpu(const ElTrace *t, uint32_t vcpu)

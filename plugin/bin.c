@@ -20,6 +20,7 @@
 #include "devcache.h"
 #include "insncache.h"
 #include "meta.h"
+#include "modules.h"
 #include "serial.h"
 #include "shm.h"
 #include "watcher.h"
@@ -281,6 +282,12 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
             el_bin_meta_append(line);
             free(path);
         }
+    }
+    if (!system_mode && n > 0) {
+        struct qemu_plugin_insn *first = qemu_plugin_tb_get_insn(tb, 0);
+
+        el_modules_note(qemu_plugin_insn_vaddr(first),
+                        qemu_plugin_insn_haddr(first));
     }
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);

@@ -502,6 +502,7 @@ static bool start_chunk(ElBinVcpu *w)
         w->cur = NULL;
         w->pos = w->end = NULL;
     }
+    w->first_at = NULL;
     if (stopped()) {
         return false;
     }
@@ -513,7 +514,16 @@ static bool start_chunk(ElBinVcpu *w)
         return false;
     }
     b->seq = w->seq;
-    chunk_header(b->data, w->vcpu, w->seq++, w->insns);
+    /*
+     * Version 2: a chunk decodes on its own. Its deltas start afresh, and
+     * its header says exactly where its first block starts: filled in by
+     * that block (el_bin_block, whose tb delta is then from 0), and left
+     * "none" if none starts in it. (last_tb stays: bin.c compares it.)
+     */
+    chunk_header(b->data, w->vcpu, w->seq++, EL_CK_NO_BLOCK);
+    w->first_at = b->data + EL_CK_FIRST_INSN;
+    w->last_vaddr = 0;
+    w->last_pdelta = 0;
     w->pos = b->data + EL_CHUNK_HEADER_SIZE;
     if (b->seq == 0) {
         /* a vCPU's first chunk in this trace starts with its VCPU record */
@@ -644,6 +654,29 @@ void el_bin_def_tb(uint32_t id, const uint32_t *insns, uint32_t count)
         n += el_put_varint(p + n, insns[i]);
     }
     publish(p, EL_REC_TB);
+    w->pos += n;
+}
+
+void el_bin_def_module(uint64_t start, uint64_t end, uint64_t offset,
+                       uint8_t flags, const char *path, size_t len)
+{
+    ElBinVcpu *w = static_w;
+    uint8_t *p;
+    size_t n = 1;
+
+    if (len > EL_MOD_MAX_PATH ||
+        !el_bin_room(w, 1 + 4 * EL_VARINT_MAX + 1 + len)) {
+        return;
+    }
+    p = w->pos;
+    n += el_put_varint(p + n, start);
+    n += el_put_varint(p + n, end);
+    n += el_put_varint(p + n, offset);
+    p[n++] = flags;
+    n += el_put_varint(p + n, len);
+    memcpy(p + n, path, len);
+    n += len;
+    publish(p, EL_REC_MODULE);
     w->pos += n;
 }
 
@@ -1157,7 +1190,8 @@ int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
     memcpy(header, EL_MAGIC, EL_MAGIC_LEN);
     el_put_u16(header + EL_HDR_VERSION, EL_FORMAT_VERSION);
     el_put_u16(header + EL_HDR_MIN_READER,
-               cfg->min_reader ? cfg->min_reader : 1);
+               cfg->min_reader > EL_FORMAT_MIN_READER ? cfg->min_reader
+                                                      : EL_FORMAT_MIN_READER);
     el_put_u32(header + EL_HDR_HEADER_SIZE, EL_HEADER_SIZE);
     el_put_u32(header + EL_HDR_CHUNK_SIZE, chunk_size);
     el_put_u32(header + EL_HDR_STATE, EL_STATE_RECORDING);

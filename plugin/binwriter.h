@@ -59,6 +59,8 @@ typedef struct ElBinVcpu {
     uint64_t last_vaddr;
     int64_t last_pdelta;
     uint64_t insns, loads, stores;
+    uint8_t *first_at;      /* the current chunk's first_insn field, until
+                               a block starts in it (then NULL) */
     /* chunk bookkeeping, see binwriter.c */
     ElBinBuf *cur;          /* being filled */
     ElBinBuf *prev;         /* full, kept until the next block: it may
@@ -140,6 +142,12 @@ bool el_bin_static_rec(const uint8_t *rec, size_t len);
  * (under the static lock). False when out of memory.
  */
 bool el_bin_tb(const uint32_t *insns, uint32_t n, uint32_t *id);
+/*
+ * A file the guest mapped (user mode): MODULE record of guest range
+ * [@start, @end), file offset @offset at @start, EL_MOD_* @flags.
+ */
+void el_bin_def_module(uint64_t start, uint64_t end, uint64_t offset,
+                       uint8_t flags, const char *path, size_t len);
 /* Device id of @name (0 for "RAM"), defining it on first sight. Lock-free
  * lookup for known names; takes the lock for a new one. */
 uint32_t el_bin_device(const char *name);
@@ -177,6 +185,7 @@ static inline void el_bin_block(ElBinVcpu *w, uint32_t tb, uint64_t started,
 {
     uint8_t *p;
     size_t n;
+    uint32_t base = w->last_tb;
 
     el_bin_settle(w, started);
     w->insns += w->open_count;
@@ -190,8 +199,14 @@ static inline void el_bin_block(ElBinVcpu *w, uint32_t tb, uint64_t started,
         el_put_u16(w->dummy, 0);
         return;
     }
+    if (__builtin_expect(w->first_at != NULL, 0)) {
+        /* the chunk's first block: its header says where it starts */
+        el_put_u64(w->first_at, w->insns);
+        w->first_at = NULL;
+        base = 0;
+    }
     p = w->pos;
-    n = 1 + el_put_varint(p + 1, el_zigzag((int64_t)tb - (int64_t)w->last_tb));
+    n = 1 + el_put_varint(p + 1, el_zigzag((int64_t)tb - (int64_t)base));
     el_put_u16(p + n, 0);
     w->count = p + n;
     el_bin_publish(p, EL_REC_BLOCK);

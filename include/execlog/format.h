@@ -20,11 +20,13 @@
 #define EL_MAGIC_LEN 8
 #define EL_FORMAT_VERSION 2         /* what this code writes */
 /*
- * min_reader of a trace: 1 when it uses nothing version 2 added (a version
- * 1 reader reads it), EL_MIN_READER_VALUES when it has memory values
- * (values=on) or registers (reg=): MEM records with EL_MEM_VALUE, REG and
- * REGS records.
+ * The min_reader every version-2 trace has: its chunks decode on their own
+ * (deltas restart in each vCPU chunk, first_insn is exact), which a
+ * version-1 reader would misread.
  */
+#define EL_FORMAT_MIN_READER 2
+/* what values=on and reg= need: MEM records with EL_MEM_VALUE, REG and REGS
+ * records (version 2, so no more than every version-2 trace needs) */
 #define EL_MIN_READER_VALUES 2
 #define EL_HEADER_SIZE 4096u
 #define EL_CHUNK_ALIGN 4096u
@@ -65,6 +67,8 @@
 #define EL_CK_SEALED 1u
 #define EL_CK_ZSTD 2u
 #define EL_CK_CUT 4u                /* the vCPU's last, written at a cut-off */
+/* first_insn of a version-2 vCPU chunk in which no BLOCK record starts */
+#define EL_CK_NO_BLOCK UINT64_MAX
 
 /* record kinds */
 #define EL_REC_END 0x00
@@ -78,6 +82,7 @@
 /* version 2 (min_reader 2): registers, see docs/trace-format.md */
 #define EL_REC_REG 0x08             /* static: a register's id, size, name */
 #define EL_REC_REGS 0x09            /* vCPU: registers an instruction changed */
+#define EL_REC_MODULE 0x0c          /* version 2: a file the guest mapped */
 #define EL_REC_MEM 0x80             /* 0x80 | insn index (127: varint follows) */
 
 /* MEM info byte */
@@ -87,6 +92,10 @@
 #define EL_MEM_BIG_ENDIAN 0x20u
 #define EL_MEM_SIGN 0x40u
 #define EL_MEM_PHYS 0x80u
+
+/* MODULE flags */
+#define EL_MOD_EXEC 1u              /* some of the mapping is executable */
+#define EL_MOD_MAX_PATH 4096        /* a longer path is refused */
 
 #define EL_INSN_MAX_SIZE 16
 #define EL_MEM_MAX_SIZE_SHIFT 4     /* 16 bytes: the largest access */

@@ -146,6 +146,20 @@ bool el_trace_exit_counts(const ElTrace *t, uint32_t vcpu, uint64_t *insns,
 size_t el_trace_n_regs(const ElTrace *t);
 const ElRegWrite *el_trace_reg(const ElTrace *t, size_t i); /* bytes: initial value, or NULL */
 
+/*
+ * File mappings / modules (user mode): the guest's files QEMU mapped (the
+ * main program, every shared object), as the trace's MODULE records say.
+ * System-mode traces have none.
+ */
+typedef struct ElModule {
+    const char *path;       /* as the guest's file was named (absolute when known) */
+    uint64_t start, end;    /* guest virtual range, end exclusive, of the whole mapping of the file */
+    uint64_t offset;        /* file offset mapped at start */
+    bool executable;
+} ElModule;
+size_t el_trace_n_modules(const ElTrace *t);
+const ElModule *el_trace_module(const ElTrace *t, size_t i);
+
 /* A cursor walks one vCPU's executed instructions in order. */
 typedef struct ElCursor ElCursor;
 
@@ -160,6 +174,17 @@ void el_cursor_free(ElCursor *c);
  * at the offset where that was found); a read error is EL_ERR_IO.
  */
 int el_cursor_next(ElCursor *c, ElExec *e, ElError *err);
+
+/*
+ * Seeking: the next el_cursor_next() returns the vCPU's instruction number
+ * @index (0-based, as ElExec.index). In a version-2 trace the chunk holding
+ * it is found through the chunk index (each chunk's first_insn), so that
+ * the cost does not grow with @index (at most about a chunk is decoded);
+ * a version-1 trace is decoded from its start. Returns 0 (also when
+ * @index is past the vCPU's end: then el_cursor_next() returns 0), -1 with
+ * @err on damage. May be called at any time, any number of times.
+ */
+int el_cursor_seek(ElCursor *c, uint64_t index, ElError *err);
 
 /* Bytes of the file the cursor has consumed so far (for progress). */
 uint64_t el_cursor_progress(const ElCursor *c);

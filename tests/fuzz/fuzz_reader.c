@@ -74,6 +74,21 @@ static void walk(ElTrace *t, uint32_t vcpu)
         }
     }
     el_cursor_free(c);
+    /* seeking: to the middle of what was read, then past it */
+    c = el_cursor_new(t, vcpu, &err);
+    if (c) {
+        uint64_t k = n / 2;
+
+        if (el_cursor_seek(c, k, &err) == 0 &&
+            el_cursor_next(c, &e, &err) == 1 && e.index != k) {
+            abort();
+        }
+        if (el_cursor_seek(c, n + 1000, &err) == 0 &&
+            el_cursor_next(c, &e, &err) == 1 && e.index != n + 1000) {
+            abort();
+        }
+        el_cursor_free(c);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -104,6 +119,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         touch(s->cut_reason, strlen(s->cut_reason));
         if (el_trace_meta(t, "qemu")) {
             touch(el_trace_meta(t, "qemu"), 1);
+        }
+        for (size_t i = 0; i < el_trace_n_modules(t); i++) {
+            const ElModule *m = el_trace_module(t, i);
+
+            touch(m->path, strlen(m->path) + 1);
+            sink += m->start + m->end + m->offset;
         }
         for (uint32_t v = 0; v < s->n_vcpus; v++) {
             if (el_trace_has_vcpu(t, v)) {

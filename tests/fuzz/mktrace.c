@@ -30,8 +30,10 @@
 #include "execlog/format.h"
 
 /*
- * mktrace writes nothing that format version 2 added (values, registers):
- * its traces are version 1 traces, which a reader must go on reading.
+ * The version of what mktrace writes with --min-reader 1 (and of its
+ * hostile files): version-1 traces, which a reader must go on reading. By
+ * default it writes version-2 chunks (they decode on their own), but
+ * nothing else version 2 added (values, registers).
  */
 #define MKTRACE_VERSION 1
 
@@ -46,7 +48,9 @@ static const char usage[] =
     "  --zstd-static    compress the static chunks too\n"
     "  --cut            stop as if QEMU was killed: state 1, no EXIT,\n"
     "                   current chunks unsealed (compressed: lost)\n"
-    "  --min-reader N   min_reader (and version) in the header\n"
+    "  --min-reader N   min_reader (and version) in the header; 1: a\n"
+    "                   version-1 trace (deltas carry over chunks), 2\n"
+    "                   (default): version 2\n"
     "  --seed N         random seed (default 1)\n"
     "  --text FILE      write the expected `execlog dump` output to FILE\n"
     "  --stats FILE     write the totals `execlog stats` must report\n"
@@ -131,7 +135,13 @@ typedef struct Stream {
     Buf mem;                /* compressed: the chunk being built */
     size_t pos, end;        /* write position and end, in file or mem */
     uint64_t insns;         /* for first_insn */
+    bool first_set;         /* version 2: a block started in this chunk */
+    /* the deltas (version 2: they restart in each vCPU chunk) */
+    uint64_t last_tb, last_vaddr;
+    int64_t last_pdelta;
 } Stream;
+
+static bool v2 = true;      /* min_reader >= 2: version-2 chunks */
 
 static uint8_t *stream_base(Stream *s)
 {
@@ -157,7 +167,8 @@ static void chunk_header(uint8_t *h, const Stream *s)
     el_put_u32(h + EL_CK_SLOT, chunk_size);
     el_put_u32(h + EL_CK_USED, 0);
     el_put_u32(h + EL_CK_RAW, 0);
-    el_put_u64(h + EL_CK_FIRST_INSN, s->insns);
+    el_put_u64(h + EL_CK_FIRST_INSN, v2 && s->vcpu != EL_STATIC_VCPU ?
+                                     EL_CK_NO_BLOCK : s->insns);
 }
 
 static void seal(Stream *s)
@@ -209,18 +220,30 @@ static void start_chunk(Stream *s)
         s->chunk_off = claim(chunk_size);
     }
     chunk_header(stream_base(s), s);
+    s->first_set = false;
+    if (v2) {
+        s->last_tb = s->last_vaddr = 0;
+        s->last_pdelta = 0;
+    }
     s->seq++;
     s->pos = EL_CHUNK_HEADER_SIZE;
     s->end = chunk_size;
     s->open = true;
 }
 
-/* A record of @n bytes (kind byte first) goes to @s. */
-static void put(Stream *s, const uint8_t *rec, size_t n)
+/* Room for a record of up to @n bytes in @s's chunk (before the record's
+ * deltas are computed: a new chunk restarts them). */
+static void reserve(Stream *s, size_t n)
 {
     if (!s->open || s->end - s->pos < n) {
         start_chunk(s);
     }
+}
+
+/* A record of @n bytes (kind byte first) goes to @s. */
+static void put(Stream *s, const uint8_t *rec, size_t n)
+{
+    reserve(s, n);
     if (s->end - s->pos < n) {
         fprintf(stderr, "mktrace: record of %zu bytes does not fit a chunk\n",
                 n);
@@ -396,8 +419,6 @@ static uint32_t device_id(uint32_t d)
 typedef struct Vcpu {
     Stream s;
     uint64_t executed, loads, stores, blocks;
-    uint64_t last_tb, last_vaddr;
-    int64_t last_pdelta;
     uint64_t base;          /* its data addresses */
     Buf text;               /* expected dump lines */
 } Vcpu;
@@ -434,9 +455,10 @@ static void vcpu_mem(Vcpu *v, uint32_t index, bool store, Buf *line)
     if (opt_system && rndn(20) != 0) {
         info |= EL_MEM_PHYS;
     }
+    reserve(&v->s, sizeof(rec));
     rec[n++] = info;
-    n += el_put_varint(rec + n, el_zigzag((int64_t)(vaddr - v->last_vaddr)));
-    v->last_vaddr = vaddr;
+    n += el_put_varint(rec + n, el_zigzag((int64_t)(vaddr - v->s.last_vaddr)));
+    v->s.last_vaddr = vaddr;
     if (info & EL_MEM_PHYS) {
         uint32_t d = rndn(30) == 0 ? 1 + rndn(2) : 0;
         uint64_t paddr = d ? 0x9000000 + 0x1000 * d + rndn(64) :
@@ -446,8 +468,8 @@ static void vcpu_mem(Vcpu *v, uint32_t index, bool store, Buf *line)
         n += el_put_varint(rec + n, device_id(d));
         /* (wraps: unsigned arithmetic) */
         n += el_put_varint(rec + n, el_zigzag((int64_t)((uint64_t)pd -
-                                              (uint64_t)v->last_pdelta)));
-        v->last_pdelta = pd;
+                                              (uint64_t)v->s.last_pdelta)));
+        v->s.last_pdelta = pd;
         buf_printf(line, ", %s, 0x%08" PRIx64 ", %s", store ? "store" : "load",
                    paddr, devices[d]);
     } else {
@@ -479,11 +501,16 @@ static void vcpu_block(Vcpu *v, uint32_t vcpu)
         count = rndn(b->n + 1);          /* a fault cut the block short */
     }
     rec[0] = EL_REC_BLOCK;
-    n += el_put_varint(rec + n, el_zigzag((int64_t)tb - (int64_t)v->last_tb));
+    reserve(&v->s, sizeof(rec));
+    if (v2 && !v->s.first_set) {
+        el_put_u64(stream_base(&v->s) + EL_CK_FIRST_INSN, v->executed);
+        v->s.first_set = true;
+    }
+    n += el_put_varint(rec + n, el_zigzag((int64_t)tb - (int64_t)v->s.last_tb));
     el_put_u16(rec + n, (uint16_t)count);
     n += 2;
     put(&v->s, rec, n);
-    v->last_tb = tb;
+    v->s.last_tb = tb;
     for (uint32_t i = 0; i < count; i++) {
         const Insn *in = &insns[b->insns[i]];
         uint32_t op = 0;
@@ -689,7 +716,7 @@ static Vcpu *vc;
 
 int main(int argc, char **argv)
 {
-    uint32_t n_vcpus = 2, min_reader = 1;
+    uint32_t n_vcpus = 2, min_reader = EL_FORMAT_MIN_READER;
     uint64_t per_vcpu = 2000, seed = 1;
     const char *out = NULL, *text = NULL, *stats = NULL, *kind = NULL;
     uint8_t *h;
@@ -748,13 +775,16 @@ int main(int argc, char **argv)
         return 1;
     }
     rng = seed * 0x9e3779b97f4a7c15ull + 1;
+    v2 = min_reader >= 2;
 
     /* the header */
     claim(EL_HEADER_SIZE);
     h = file.p;
     memcpy(h, EL_MAGIC, EL_MAGIC_LEN);
-    el_put_u16(h + EL_HDR_VERSION, (uint16_t)(min_reader > 1 ? min_reader :
-                                              MKTRACE_VERSION));
+    el_put_u16(h + EL_HDR_VERSION,
+               (uint16_t)(min_reader <= 1 ? MKTRACE_VERSION
+                          : min_reader > EL_FORMAT_VERSION ? min_reader
+                                                           : EL_FORMAT_VERSION));
     el_put_u16(h + EL_HDR_MIN_READER, (uint16_t)min_reader);
     el_put_u32(h + EL_HDR_HEADER_SIZE, EL_HEADER_SIZE);
     el_put_u32(h + EL_HDR_CHUNK_SIZE, chunk_size);
@@ -775,6 +805,22 @@ int main(int argc, char **argv)
     st.vcpu = EL_STATIC_VCPU;
     st.compressed = opt_zstd_static;
     start_chunk(&st);
+    if (v2 && !opt_system) {
+        /* the guest program's file mapping */
+        static const char prog[] = "/tmp/guest";
+        uint8_t rec[1 + 3 * EL_VARINT_MAX + 1 + EL_VARINT_MAX + sizeof(prog)];
+        size_t n = 1;
+
+        rec[0] = EL_REC_MODULE;
+        n += el_put_varint(rec + n, 0x400000);
+        n += el_put_varint(rec + n, 0x480000);
+        n += el_put_varint(rec + n, 0);
+        rec[n++] = EL_MOD_EXEC;
+        n += el_put_varint(rec + n, sizeof(prog) - 1);
+        memcpy(rec + n, prog, sizeof(prog) - 1);
+        n += sizeof(prog) - 1;
+        put(&st, rec, n);
+    }
 
     vc = calloc(n_vcpus, sizeof(*vc));
     if (!vc) {
