@@ -28,6 +28,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_export(int argc, char **argv);          /* export.c: the dispatcher */
 int cmd_export_drcov(int argc, char **argv);    /* export --drcov */
+int cmd_diff(int argc, char **argv);
 
 /* ---- Messages ---------------------------------------------------------- */
 
@@ -113,6 +114,12 @@ static inline void out_u64(OutBuf *o, uint64_t v)
 {
     o->len += el_fmt_u64(o->buf + o->len, v);
 }
+
+/*
+ * One line of @e as 'execlog dump' prints it (format=text), into @o; for
+ * commands that print a few lines (dump.c). False when out of memory.
+ */
+bool dump_text_line(OutBuf *o, const ElExec *e);
 
 /* ---- Progress ---------------------------------------------------------- */
 

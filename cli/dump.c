@@ -786,3 +786,19 @@ int cmd_dump(int argc, char **argv)
     el_trace_close(t);
     return rc;
 }
+
+/* One line as 'dump' prints it (for other commands: slow, a line at a time) */
+bool dump_text_line(OutBuf *o, const ElExec *e)
+{
+    TextCache tc;
+    char prefix[32] = { 0 };
+    size_t prefix_len = el_fmt_vcpu_prefix(prefix, e->vcpu);
+    bool ok;
+
+    if (!cache_init(&tc, 1)) {
+        return false;
+    }
+    ok = line_text(o, &tc, e, prefix, prefix_len);
+    cache_free(&tc);
+    return ok;
+}

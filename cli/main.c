@@ -43,6 +43,7 @@ int main(int argc, char **argv)
         { "stats", cmd_stats },
         { "info", cmd_info },
         { "export", cmd_export },
+        { "diff", cmd_diff },
     };
     const char *cmd;
 
@@ -73,7 +74,7 @@ int main(int argc, char **argv)
             }
         }
         return cli_usage(NULL, "unknown command '%s' (known: dump, stats, "
-                         "info, export)", argv[2]);
+                         "info, diff, export)", argv[2]);
     }
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         if (strcmp(cmd, cmds[i].name) == 0) {
@@ -84,6 +85,6 @@ int main(int argc, char **argv)
         return cli_usage(NULL, "unknown option '%s'", cmd);
     }
     return cli_usage(NULL, "unknown command '%s' (known: dump, stats, info, "
-                     "export)",
+                     "diff, export)",
                      cmd);
 }

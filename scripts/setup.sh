@@ -44,7 +44,7 @@ SUDO=
 # missing, it would try QEMU 7.2's module of that name and refuse it), and
 # what building QEMU 10.0's user-mode emulators needs (capstone: without it
 # their disassembly is empty).
-PKGS=(build-essential meson ninja-build pkg-config libglib2.0-dev libzstd-dev
+PKGS=(build-essential meson ninja-build pkg-config libglib2.0-dev libzstd-dev libelf-dev
       libcmocka-dev clang libclang-rt-dev xz-utils dpkg-dev
       qemu-user qemu-system-arm
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross
