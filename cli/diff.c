@@ -46,8 +46,8 @@ static const char diff_usage[] =
     "then each side's lines around instruction I, as 'execlog dump' prints\n"
     "them, each after two characters: '* ' for instruction I, '  ' for\n"
     "context:\n"
-    "  A FILE, instructions FIRST-LAST:\n"
-    "  B FILE, instructions FIRST-LAST:\n"
+    "  A FILE, vCPU V from instruction FIRST:\n"
+    "  B FILE, vCPU V from instruction FIRST:\n"
     "A vCPU whose records end before the other's differs there (the side\n"
     "that ended shows '(end of vCPU V)'), unless its trace was cut off\n"
     "while recording: then what both have is compared, and a note on\n"
@@ -225,8 +225,8 @@ static int print_side(const Side *s, uint32_t vcpu, uint64_t first,
         return -1;
     }
     out_flush(o);
-    printf("%s %s, instructions %" PRIu64 "-%" PRIu64 ":\n", s->name, s->file,
-           first, last);
+    printf("%s %s, vCPU %" PRIu32 " from instruction %" PRIu64 ":\n",
+           s->name, s->file, vcpu, first);
     fflush(stdout);
     if (cursor_skip(c, first, err) < 0) {
         el_cursor_free(c);
@@ -338,8 +338,9 @@ static int cut_short(const Side *a, ElCursor *ca, const ElExec *ea,
         return 0;
     }
     cli_msg("%s: vCPU %" PRIu32 "'s records end at instruction %" PRIu64
-            " (the trace was cut off), which had not made all its accesses "
-            "yet; compared up to there", s->file, vcpu, index);
+            " (the trace was cut off; its last, %" PRIu64 ", had not made "
+            "all its accesses yet); compared up to there", s->file, vcpu,
+            index + 1, index);
     return 1;
 }
 
