@@ -119,7 +119,7 @@ static inline void out_u64(OutBuf *o, uint64_t v)
  * One line of @e as 'execlog dump' prints it (format=text), into @o; for
  * commands that print a few lines (dump.c). False when out of memory.
  */
-bool dump_text_line(OutBuf *o, const ElExec *e);
+bool dump_text_line(OutBuf *o, const ElTrace *t, const ElExec *e);
 
 /* ---- Progress ---------------------------------------------------------- */
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -31,8 +32,11 @@ static const char diff_usage[] =
     "Compare two traces, vCPU by vCPU, instruction by instruction: the\n"
     "address and bytes of each executed instruction and its memory accesses\n"
     "(address, size, load or store, sign extension, endianness; physical\n"
-    "address and device in system mode). Static instruction numbers do not\n"
-    "matter: each trace numbers its instructions in its own order.\n"
+    "address and device in system mode); the accesses' values where both\n"
+    "have them (values=on); the registers each instruction changed where\n"
+    "both traces record registers (reg=; the registers both watch, by\n"
+    "name). Static instruction numbers do not matter: each trace numbers\n"
+    "its instructions in its own order.\n"
     "\n"
     "Options:\n"
     "  --context N   lines of context before and after a difference (3)\n"
@@ -77,6 +81,16 @@ typedef struct Side {
     ElTrace *t;
 } Side;
 
+/*
+ * Registers both traces record, by name: each side's register id to the
+ * other side's (-1: the other does not record it). NULL maps: registers
+ * are not compared.
+ */
+typedef struct RegMap {
+    int32_t *a_to_b, *b_to_a;
+    size_t n_a, n_b;
+} RegMap;
+
 /* ---- Comparing one instruction ----------------------------------------- */
 
 /* Pairs of instruction records found equal, by A's record. */
@@ -105,6 +119,10 @@ static inline bool same_access(const ElMemAccess *a, const ElMemAccess *b)
         a->sign_extended != b->sign_extended || a->has_paddr != b->has_paddr) {
         return false;
     }
+    if (a->has_value && b->has_value &&
+        memcmp(a->value, b->value, (size_t)1 << a->size_shift) != 0) {
+        return false;
+    }
     if (a->has_paddr && (a->paddr != b->paddr ||
                          (a->device != b->device &&
                           strcmp(a->device, b->device) != 0))) {
@@ -113,8 +131,63 @@ static inline bool same_access(const ElMemAccess *a, const ElMemAccess *b)
     return true;
 }
 
+/* @r (of the side whose ids @map maps) in @regs, @n of the other side. */
+static const ElRegWrite *other_reg(const ElRegWrite *r, const int32_t *map,
+                                   const ElRegWrite *regs, size_t n,
+                                   size_t n_ids)
+{
+    int32_t want = r->id < n_ids ? map[r->id] : -1;
+
+    for (size_t i = 0; want >= 0 && i < n; i++) {
+        if ((int32_t)regs[i].id == want) {
+            return &regs[i];
+        }
+    }
+    return NULL;
+}
+
+/* Is @r (of A) or its counterpart a register both record? */
+static bool shared_reg(const ElRegWrite *r, const int32_t *map, size_t n_ids)
+{
+    return r->id < n_ids && map[r->id] >= 0;
+}
+
+/*
+ * The registers both record changed alike. Sets *@which to the first
+ * that did not (from A's list or, if it is only in B's, B's), or NULL.
+ */
+static bool same_regs(const RegMap *rm, const ElExec *a, const ElExec *b,
+                      const ElRegWrite **which)
+{
+    *which = NULL;
+    for (size_t i = 0; i < a->n_regs; i++) {
+        const ElRegWrite *x = &a->regs[i], *y;
+
+        if (!shared_reg(x, rm->a_to_b, rm->n_a)) {
+            continue;
+        }
+        y = other_reg(x, rm->a_to_b, b->regs, b->n_regs, rm->n_a);
+        if (!y || y->size != x->size ||
+            memcmp(x->bytes, y->bytes, x->size) != 0) {
+            *which = x;
+            return false;
+        }
+    }
+    for (size_t i = 0; i < b->n_regs; i++) {
+        const ElRegWrite *y = &b->regs[i];
+
+        if (shared_reg(y, rm->b_to_a, rm->n_b) &&
+            !other_reg(y, rm->b_to_a, a->regs, a->n_regs, rm->n_b)) {
+            *which = y;
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Runs for every instruction: no allocation, no printf. */
-static inline bool same_exec(Memo *m, const ElExec *a, const ElExec *b)
+static inline bool same_exec(Memo *m, const RegMap *rm, const ElExec *a,
+                             const ElExec *b)
 {
     size_t s = memo_slot(a->insn);
 
@@ -133,13 +206,38 @@ static inline bool same_exec(Memo *m, const ElExec *a, const ElExec *b)
             return false;
         }
     }
+    if (rm->a_to_b && (a->n_regs || b->n_regs)) {
+        const ElRegWrite *which;
+
+        return same_regs(rm, a, b, &which);
+    }
     return true;
 }
 
+/* "0x" and the value of @len bytes at @le (least significant first). */
+static void hex_value(char *buf, size_t cap, const uint8_t *le, size_t len)
+{
+    size_t n = 0;
+
+    if (cap < 2 * len + 3) {
+        snprintf(buf, cap, "?");
+        return;
+    }
+    buf[n++] = '0';
+    buf[n++] = 'x';
+    for (size_t i = len; i-- > 0;) {
+        n += (size_t)snprintf(buf + n, cap - n, "%02x", le[i]);
+    }
+    buf[n] = '\0';
+}
+
 /* What differs between @a and @b, in words (slow path: once per vCPU). */
-static void explain(const ElExec *a, const ElExec *b, char *buf, size_t len)
+static void explain(const RegMap *rm, const ElExec *a, const ElExec *b,
+                    char *buf, size_t len)
 {
     const ElInsnInfo *x = a->insn, *y = b->insn;
+    const ElRegWrite *which;
+    char va[40], vb[40];
 
     if (x->pc != y->pc) {
         snprintf(buf, len, "address 0x%" PRIx64 " in A, 0x%" PRIx64 " in B",
@@ -174,12 +272,35 @@ static void explain(const ElExec *a, const ElExec *b, char *buf, size_t len)
         } else if (p->has_paddr && q->has_paddr && p->paddr != q->paddr) {
             snprintf(buf, len, "access %zu: physical address 0x%" PRIx64
                      " in A, 0x%" PRIx64 " in B", i, p->paddr, q->paddr);
-        } else if (p->has_paddr && q->has_paddr) {
+        } else if (p->has_paddr && q->has_paddr && p->paddr == q->paddr &&
+                   strcmp(p->device, q->device) != 0) {
             snprintf(buf, len, "access %zu: device %s in A, %s in B", i,
                      p->device, q->device);
+        } else if (p->has_value && q->has_value &&
+                   memcmp(p->value, q->value, (size_t)1 << p->size_shift)) {
+            hex_value(va, sizeof(va), p->value, (size_t)1 << p->size_shift);
+            hex_value(vb, sizeof(vb), q->value, (size_t)1 << q->size_shift);
+            snprintf(buf, len, "access %zu: value %s in A, %s in B", i, va,
+                     vb);
         } else {
             snprintf(buf, len, "access %zu: its flags (sign extension, "
                      "endianness, physical address) differ", i);
+        }
+        return;
+    }
+    if (rm->a_to_b && !same_regs(rm, a, b, &which) && which) {
+        bool in_a = which >= a->regs && which < a->regs + a->n_regs;
+        const ElRegWrite *other = in_a ?
+            other_reg(which, rm->a_to_b, b->regs, b->n_regs, rm->n_a) : NULL;
+
+        hex_value(va, sizeof(va), which->bytes, which->size);
+        if (other) {
+            hex_value(vb, sizeof(vb), other->bytes, other->size);
+            snprintf(buf, len, "register %s: %s in A, %s in B", which->name,
+                     va, vb);
+        } else {
+            snprintf(buf, len, "register %s changes (to %s) in %s only",
+                     which->name, va, in_a ? "A" : "B");
         }
         return;
     }
@@ -251,7 +372,7 @@ static int print_side(const Side *s, uint32_t vcpu, uint64_t first,
         } else {
             OUT_LIT(o, "  ");
         }
-        if (!dump_text_line(o, &e)) {
+        if (!dump_text_line(o, s->t, &e)) {
             el_cursor_free(c);
             return -2;
         }
@@ -376,7 +497,8 @@ static bool report(const Side *a, const Side *b, uint32_t vcpu,
  * damage goes into res->first_err.
  */
 static bool diff_vcpu(const Side *a, const Side *b, uint32_t vcpu,
-                      const DiffOpts *d, Memo *memo, OutBuf *o, Outcome *res)
+                      const DiffOpts *d, Memo *memo, const RegMap *rm,
+                      OutBuf *o, Outcome *res)
 {
     ElCursor *ca, *cb;
     ElExec ea, eb;
@@ -426,11 +548,11 @@ static bool diff_vcpu(const Side *a, const Side *b, uint32_t vcpu,
         if (ra == 0 || rb == 0) {
             break;
         }
-        if (__builtin_expect(!same_exec(memo, &ea, &eb), 0)) {
+        if (__builtin_expect(!same_exec(memo, rm, &ea, &eb), 0)) {
             int cut;
 
             /* before cut_short(), which may move a cursor on */
-            explain(&ea, &eb, what, sizeof(what));
+            explain(rm, &ea, &eb, what, sizeof(what));
             index = ea.index;
             cut = cut_short(a, ca, &ea, b, cb, &eb, vcpu, &err);
 
@@ -546,6 +668,44 @@ static bool vcpu_wanted(const DiffOpts *d, uint32_t v)
     return false;
 }
 
+/* One side's ids to the other's, by name (case-insensitive). */
+static bool map_side(const ElTrace *from, const ElTrace *to, int32_t **out,
+                     size_t *n_out)
+{
+    size_t n = el_trace_n_regs(from), m = el_trace_n_regs(to);
+    int32_t *map = malloc((n ? n : 1) * sizeof(*map));
+
+    if (!map) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const ElRegWrite *r = el_trace_reg(from, i);
+
+        map[i] = -1;
+        for (size_t j = 0; r && j < m; j++) {
+            const ElRegWrite *q = el_trace_reg(to, j);
+
+            if (q && strcasecmp(r->name, q->name) == 0) {
+                map[i] = (int32_t)j;
+                break;
+            }
+        }
+    }
+    *out = map;
+    *n_out = n;
+    return true;
+}
+
+/* Registers are compared if both traces record some. False: no memory. */
+static bool reg_map(RegMap *rm, const ElTrace *a, const ElTrace *b)
+{
+    if (el_trace_n_regs(a) == 0 || el_trace_n_regs(b) == 0) {
+        return true;
+    }
+    return map_side(a, b, &rm->a_to_b, &rm->n_a) &&
+           map_side(b, a, &rm->b_to_a, &rm->n_b);
+}
+
 /* The traces' targets and modes agree (as far as they say). */
 static bool same_kind(Side *a, Side *b)
 {
@@ -584,6 +744,7 @@ int cmd_diff(int argc, char **argv)
     Outcome res = { 0 };
     ElError err;
     Memo *memo = NULL;
+    RegMap rm = { 0 };
     OutBuf o = { 0 };
     uint32_t n_vcpus;
     int opt, rc = EXIT_OK;
@@ -657,7 +818,8 @@ int cmd_diff(int argc, char **argv)
         goto done;
     }
     memo = calloc(1, sizeof(*memo));
-    if (!memo || !out_init(&o, STDOUT_FILENO, 1u << 16)) {
+    if (!memo || !reg_map(&rm, a.t, b.t) ||
+        !out_init(&o, STDOUT_FILENO, 1u << 16)) {
         cli_msg("out of memory");
         rc = EXIT_IO;
         goto done;
@@ -687,7 +849,7 @@ int cmd_diff(int argc, char **argv)
             res.differ = true;
             continue;
         }
-        if (!diff_vcpu(&a, &b, v, &d, memo, &o, &res)) {
+        if (!diff_vcpu(&a, &b, v, &d, memo, &rm, &o, &res)) {
             o.error = o.error ? o.error : 12 /* ENOMEM */;
             break;
         }
@@ -723,6 +885,8 @@ done:
         free(o.buf);
     }
     free(memo);
+    free(rm.a_to_b);
+    free(rm.b_to_a);
     free(d.vcpus);
     if (a.t) {
         el_trace_close(a.t);

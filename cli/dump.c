@@ -15,8 +15,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "symbols.h"
 
 enum { FMT_TEXT, FMT_CSV, FMT_JSONL };
+
+/* --elf: the symbols lines are annotated with (NULL without --elf) */
+static Symbols *syms;
+static void out_symbol(OutBuf *o, const SymHit *hit, bool json);
 
 static const char dump_usage[] =
     "Usage: execlog dump [OPTIONS] TRACE\n"
@@ -32,6 +37,10 @@ static const char dump_usage[] =
     "                 (END excluded) or a single ADDRESS\n"
     "  --bytes        text: OPCODE is every byte of the instruction in\n"
     "                 memory order, as the plugin's bytes=on prints it\n"
+    "  --elf FILE     annotate instructions with <SYMBOL+0xOFFSET> from the\n"
+    "                 ELF file's symbols; repeatable (a program and its\n"
+    "                 shared objects, each placed where the trace says it\n"
+    "                 was loaded)\n"
     "  -h, --help     this text\n"
     "Numbers are decimal, or hexadecimal with 0x. --from counts every\n"
     "instruction of the vCPU; --count counts the ones printed (after --pc).\n"
@@ -78,6 +87,10 @@ static const char dump_usage[] =
     "  (value: with values=on, 2 hex digits per byte; regs: with reg=,\n"
     "  the registers the instruction changed, values as text prints them)\n"
     "  (addresses are hex strings: JSON numbers lose 64-bit precision)\n"
+    "\n"
+    "With --elf: text lines have ' <SYMBOL+0xOFF>' after 0xPC; csv a\n"
+    "column 'symbol' after 'pc' (SYMBOL+0xOFF, empty if none); jsonl a\n"
+    "field \"symbol\" after \"pc\" (a string, or null).\n"
     "\n"
     "A cut-off trace is printed up to where it ends, then a note goes to\n"
     "stderr (exit 0); a damaged one is printed up to the damage, then the\n"
@@ -206,6 +219,21 @@ static bool cache_grow(TextCache *tc)
     return true;
 }
 
+/*
+ * --elf: " <SYMBOL+0xOFF>" after the 0xPC that starts the @n bytes of
+ * static text at @d (which has room for it). Returns the new length.
+ */
+static size_t annotate_pc(char *d, size_t n, const SymHit *hit)
+{
+    const char *comma = memchr(d, ',', n);
+    size_t at = comma ? (size_t)(comma - d) : n;
+    size_t al = sym_annot_len(hit);
+
+    memmove(d + at + al, d + at, n - at);
+    sym_annot(d + at, hit);
+    return n + al;
+}
+
 /* Format @in's static text into the pool. Returns its "at", or 0. */
 static uint64_t cache_add(TextCache *tc, const ElInsnInfo *in)
 {
@@ -213,7 +241,12 @@ static uint64_t cache_add(TextCache *tc, const ElInsnInfo *in)
                   (size_t)in->disas_len + 1;
     size_t start, n;
     char *d;
+    SymHit hit;
+    bool annotate = syms && sym_find_insn(syms, in, &hit);
 
+    if (annotate) {
+        need += sym_annot_len(&hit);
+    }
     if (tc->pool_cap - tc->pool_len < need + COPY_SLACK) {
         size_t cap = tc->pool_cap ? tc->pool_cap * 2 : (1u << 20);
         char *p;
@@ -233,6 +266,9 @@ static uint64_t cache_add(TextCache *tc, const ElInsnInfo *in)
     n = tc->bytes ? el_fmt_insn_bytes(d, in->pc, in->bytes, in->size,
                                       in->disas) :
         el_fmt_insn(d, in->pc, el_opcode(in->bytes, in->size), in->disas);
+    if (annotate) {
+        n = annotate_pc(d, n, &hit);
+    }
     tc->pool_len += n;
     if (start >= ((uint64_t)1 << 40) || n >= (1u << 24)) {
         return 0;
@@ -344,6 +380,12 @@ static bool line_csv(OutBuf *o, const ElExec *e)
     const ElInsnInfo *in = e->insn;
     size_t need = 12 + 21 + 19 + 4 + 2 * EL_INSN_MAX_SIZE + 2 * in->disas_len +
                   16 + 4;
+    SymHit hit;
+    bool has_sym = syms && sym_find_insn(syms, in, &hit);
+
+    if (has_sym) {
+        need += 6 * sym_annot_len(&hit);
+    }
 
     for (size_t i = 0; i < e->n_mem; i++) {
         need += 2 * (64 + (e->mem[i].has_paddr ? strlen(e->mem[i].device) :
@@ -360,6 +402,12 @@ static bool line_csv(OutBuf *o, const ElExec *e)
     out_u64(o, e->index);
     OUT_LIT(o, ",0x");
     out_hex(o, in->pc, 1);
+    if (syms) {
+        out_ch(o, ',');
+        if (has_sym) {
+            out_symbol(o, &hit, false);
+        }
+    }
     out_ch(o, ',');
     out_u64(o, in->size);
     out_ch(o, ',');
@@ -464,10 +512,33 @@ static void out_json_str(OutBuf *o, const char *s, size_t len)
     out_ch(o, '"');
 }
 
+/*
+ * --elf: "SYMBOL+0xOFF" as a JSON string (@json) or a quoted CSV field.
+ * Needs 6 * sym_annot_len() bytes.
+ */
+static void out_symbol(OutBuf *o, const SymHit *hit, bool json)
+{
+    if (json) {
+        out_json_str(o, hit->name, strlen(hit->name));
+    } else {
+        out_csv_quoted(o, hit->name, strlen(hit->name));
+    }
+    o->len--;               /* the closing quote: the offset goes inside */
+    OUT_LIT(o, "+0x");
+    out_hex(o, hit->offset, 1);
+    out_ch(o, '"');
+}
+
 static bool line_jsonl(OutBuf *o, const ElExec *e)
 {
     const ElInsnInfo *in = e->insn;
     size_t need = 128 + 2 * EL_INSN_MAX_SIZE + 6 * in->disas_len;
+    SymHit hit;
+    bool has_sym = syms && sym_find_insn(syms, in, &hit);
+
+    if (has_sym) {
+        need += 6 * sym_annot_len(&hit) + 16;
+    }
 
     for (size_t i = 0; i < e->n_mem; i++) {
         need += 160 + EL_FMT_VALUE_MAX + 12 +
@@ -485,7 +556,14 @@ static bool line_jsonl(OutBuf *o, const ElExec *e)
     out_u64(o, e->index);
     OUT_LIT(o, ",\"pc\":\"0x");
     out_hex(o, in->pc, 1);
-    OUT_LIT(o, "\",\"size\":");
+    out_ch(o, '"');
+    if (syms && has_sym) {
+        OUT_LIT(o, ",\"symbol\":");
+        out_symbol(o, &hit, true);
+    } else if (syms) {
+        OUT_LIT(o, ",\"symbol\":null");
+    }
+    OUT_LIT(o, ",\"size\":");
     out_u64(o, in->size);
     OUT_LIT(o, ",\"bytes\":\"");
     for (unsigned i = 0; i < in->size; i++) {
@@ -658,9 +736,10 @@ static int dump_vcpu(ElTrace *t, uint32_t vcpu, const DumpOpts *d, OutBuf *o,
     return printed < d->count && r < 0 ? -1 : 0;
 }
 
-int cmd_dump(int argc, char **argv)
+static int dump_cmd(int argc, char **argv)
 {
     static const struct option longopts[] = {
+        { "elf", required_argument, NULL, 'e' },
         { "format", required_argument, NULL, 'f' },
         { "vcpu", required_argument, NULL, 'v' },
         { "from", required_argument, NULL, 'F' },
@@ -679,11 +758,20 @@ int cmd_dump(int argc, char **argv)
     ElError err, first_err = { .code = EL_OK };
     uint64_t base = 0, v64;
     int opt, rc = EXIT_OK, orc;
+    char *elfs[SYM_MAX_FILES];
+    size_t n_elf = 0;
 
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (opt) {
+        case 'e':
+            if (n_elf == SYM_MAX_FILES) {
+                return cli_usage("dump", "--elf given more than %d times",
+                                 SYM_MAX_FILES);
+            }
+            elfs[n_elf++] = optarg;
+            break;
         case 'f':
             if (strcmp(optarg, "text") == 0) {
                 d.format = FMT_TEXT;
@@ -736,9 +824,15 @@ int cmd_dump(int argc, char **argv)
             return cli_usage("dump", "unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (n_elf && !(syms = sym_load("dump", elfs, n_elf))) {
+        return EXIT_USAGE;
+    }
     t = cli_open_arg("dump", argc, argv, optind, &file, &rc);
     if (!t) {
         return rc;
+    }
+    if (syms) {
+        sym_bind(syms, t);
     }
     if (d.one_vcpu && !el_trace_has_vcpu(t, d.vcpu)) {
         el_trace_close(t);
@@ -754,7 +848,13 @@ int cmd_dump(int argc, char **argv)
     tc.bytes = d.bytes;
     progress_init(&pg, el_trace_summary(t)->file_size);
     if (d.format == FMT_CSV && out_room(&o, 64)) {
-        OUT_LIT(&o, "vcpu,index,pc,size,bytes,disas,accesses,values,regs\n");
+        if (syms) {
+            OUT_LIT(&o, "vcpu,index,pc,symbol,size,bytes,disas,accesses,"
+                    "values,regs\n");
+        } else {
+            OUT_LIT(&o, "vcpu,index,pc,size,bytes,disas,accesses,values,"
+                    "regs\n");
+        }
     }
     for (uint32_t v = 0; v < el_trace_summary(t)->n_vcpus && !o.error; v++) {
         int r;
@@ -787,8 +887,17 @@ int cmd_dump(int argc, char **argv)
     return rc;
 }
 
+int cmd_dump(int argc, char **argv)
+{
+    int rc = dump_cmd(argc, argv);
+
+    sym_free(syms);
+    syms = NULL;
+    return rc;
+}
+
 /* One line as 'dump' prints it (for other commands: slow, a line at a time) */
-bool dump_text_line(OutBuf *o, const ElExec *e)
+bool dump_text_line(OutBuf *o, const ElTrace *t, const ElExec *e)
 {
     TextCache tc;
     char prefix[32] = { 0 };
@@ -798,7 +907,7 @@ bool dump_text_line(OutBuf *o, const ElExec *e)
     if (!cache_init(&tc, 1)) {
         return false;
     }
-    ok = line_text(o, &tc, e, prefix, prefix_len);
+    ok = cache_regs(&tc, t) && line_text(o, &tc, e, prefix, prefix_len);
     cache_free(&tc);
     return ok;
 }

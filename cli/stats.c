@@ -10,10 +10,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "symbols.h"
 
 #define TOP_INSNS 10
 #define TOP_ADDRS 10
 #define TOP_MNEMONICS 20
+#define TOP_FUNCTIONS 10
 
 static const char stats_usage[] =
     "Usage: execlog stats [OPTIONS] TRACE\n"
@@ -29,7 +31,13 @@ static const char stats_usage[] =
     "                             0xADDR COUNT\n"
     "  instruction mix:           the 20 most executed mnemonics (first\n"
     "                             word of the disassembly): MNEMONIC COUNT\n"
+    "With --elf, the hottest instructions show <SYMBOL+0xOFF> after 0xPC,\n"
+    "and a fourth table follows:\n"
+    "  hottest functions:         the 10 symbols whose instructions ran\n"
+    "                             most: SYMBOL COUNT\n"
     "Options:\n"
+    "  --elf FILE   symbols from this ELF file (repeatable: a program and\n"
+    "               its shared objects; see 'execlog dump --help')\n"
     "  -h, --help   this text\n"
     "A cut-off trace is counted up to where it ends (a note goes to stderr);\n"
     "a damaged one up to the damage, and the command exits 2.\n";
@@ -271,6 +279,52 @@ static Mnemonic *mix(const Table *insns, size_t *n_out)
     return out;
 }
 
+/* ---- Functions (--elf) ------------------------------------------------- */
+
+/* Print the TOP_FUNCTIONS symbols with the most executed instructions. */
+static bool hottest_functions(Symbols *syms, const Table *insns)
+{
+    Table by_sym;
+    Slot top[TOP_FUNCTIONS];
+    size_t k;
+
+    if (!table_init(&by_sym, 1024)) {
+        return false;
+    }
+    for (size_t i = 0; i <= insns->mask; i++) {
+        const ElInsnInfo *in;
+        SymHit hit;
+
+        if (insns->s[i].count == 0) {
+            continue;
+        }
+        in = (const ElInsnInfo *)(uintptr_t)insns->s[i].key;
+        if (!sym_find_insn(syms, in, &hit)) {
+            continue;
+        }
+        /* count it insns->s[i].count times: add once, then the rest */
+        if (!table_add(&by_sym, hit.id)) {
+            free(by_sym.s);
+            return false;
+        }
+        for (size_t j = hash64(hit.id) & by_sym.mask;;
+             j = (j + 1) & by_sym.mask) {
+            if (by_sym.s[j].key == hit.id) {
+                by_sym.s[j].count += insns->s[i].count - 1;
+                break;
+            }
+        }
+    }
+    printf("hottest functions:\n");
+    k = table_top(&by_sym, top, TOP_FUNCTIONS, NULL);
+    for (size_t i = 0; i < k; i++) {
+        printf("  %s %" PRIu64 "\n", sym_name(syms, (uint32_t)top[i].key),
+               top[i].count);
+    }
+    free(by_sym.s);
+    return true;
+}
+
 /* ---- The command ------------------------------------------------------- */
 
 typedef struct VcpuTotals {
@@ -280,6 +334,7 @@ typedef struct VcpuTotals {
 int cmd_stats(int argc, char **argv)
 {
     static const struct option longopts[] = {
+        { "elf", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -297,11 +352,21 @@ int cmd_stats(int argc, char **argv)
     size_t k, n_mn = 0;
     int opt, rc = EXIT_OK;
     bool nomem = false;
+    char *elfs[SYM_MAX_FILES];
+    size_t n_elf = 0;
+    Symbols *syms = NULL;
 
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
+        case 'e':
+            if (n_elf == SYM_MAX_FILES) {
+                return cli_usage("stats", "--elf given more than %d times",
+                                 SYM_MAX_FILES);
+            }
+            elfs[n_elf++] = optarg;
+            break;
         case 'h':
             fputs(stats_usage, stdout);
             return EXIT_OK;
@@ -310,9 +375,16 @@ int cmd_stats(int argc, char **argv)
                              argv[optind - 1]);
         }
     }
+    if (n_elf && !(syms = sym_load("stats", elfs, n_elf))) {
+        return EXIT_USAGE;
+    }
     t = cli_open_arg("stats", argc, argv, optind, &file, &rc);
     if (!t) {
+        sym_free(syms);
         return rc;
+    }
+    if (syms) {
+        sym_bind(syms, t);
     }
     sum = el_trace_summary(t);
     /* one entry per vCPU with records (not per index up to the highest) */
@@ -412,7 +484,14 @@ int cmd_stats(int argc, char **argv)
     k = table_top(&insns, top, TOP_INSNS, cmp_insn_key);
     for (size_t i = 0; i < k; i++) {
         const ElInsnInfo *in = (const ElInsnInfo *)(uintptr_t)top[i].key;
+        SymHit hit;
 
+        if (syms && sym_find_insn(syms, in, &hit)) {
+            printf("  0x%" PRIx64 " <%s+0x%" PRIx64 "> %" PRIu64 " \"%.*s\"\n",
+                   in->pc, hit.name, hit.offset, top[i].count,
+                   (int)in->disas_len, in->disas);
+            continue;
+        }
         printf("  0x%" PRIx64 " %" PRIu64 " \"%.*s\"\n", in->pc, top[i].count,
                (int)in->disas_len, in->disas);
     }
@@ -428,10 +507,19 @@ int cmd_stats(int argc, char **argv)
                mn[i].count);
     }
     free(mn);
+    if (syms && !hottest_functions(syms, &insns)) {
+        nomem = true;
+    }
+    sym_free(syms);
     free(insns.s);
     free(addrs.s);
     free(vt);
 
+    if (nomem) {
+        cli_msg("out of memory");
+        el_trace_close(t);
+        return EXIT_IO;
+    }
     if (fflush(stdout) != 0 || ferror(stdout)) {
         cli_msg("cannot write the output");
         el_trace_close(t);
