@@ -3,7 +3,8 @@
  * execlog export: write a trace in another tool's format. This file only
  * picks the format (one --FORMAT option, anywhere on the line) and hands
  * the rest of the command line to that format's own file, which parses its
- * options: export_drcov.c (Lighthouse, lightkeeper), ...
+ * options: export_drcov.c (Lighthouse, lightkeeper), export_tenet.c
+ * (Tenet).
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,13 +17,17 @@ static const char export_usage[] =
     "\n"
     "Formats:\n"
     "  --drcov   drcov coverage (Lighthouse, lightkeeper): the executed basic\n"
-    "            blocks by module; 'execlog export --drcov --help' for more\n";
+    "            blocks by module; 'execlog export --drcov --help' for more\n"
+    "  --tenet   Tenet's text trace (the Tenet trace explorer): registers\n"
+    "            and memory per instruction, from an x86_64 or i386 trace\n"
+    "            with reg=* and values=on; 'execlog export --tenet --help'\n";
 
 static const struct {
     const char *option;
     int (*fn)(int, char **);
 } formats[] = {
     { "--drcov", cmd_export_drcov },
+    { "--tenet", export_tenet },
 };
 
 int cmd_export(int argc, char **argv)
@@ -51,7 +56,8 @@ int cmd_export(int argc, char **argv)
                 return EXIT_OK;
             }
         }
-        return cli_usage("export", "which format? (known: --drcov)");
+        return cli_usage("export", "which format? (known: --drcov, "
+                         "--tenet)");
     }
     /* the format's command line: argv without its --FORMAT */
     {

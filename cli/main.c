@@ -44,6 +44,7 @@ int main(int argc, char **argv)
         { "info", cmd_info },
         { "export", cmd_export },
         { "diff", cmd_diff },
+        { "export", cmd_export },
     };
     const char *cmd;
 
