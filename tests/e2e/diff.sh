@@ -153,3 +153,49 @@ test_diff_bad_input() {
     "$DIFF_EL" diff "$T/a.bin" "$T/nonexistent.bin" 2> "$T/err"
     [ $? -eq 3 ] && grep -q "nonexistent.bin: cannot open" "$T/err" || fail "missing file"
 }
+
+# With values=on (QEMU 10.0 user mode, the API 4 build) the runs differ at
+# the load of the byte itself, in its value. Two processes differ in their
+# thread id (set_tid_address's result is stored), without -seed in
+# AT_RANDOM (the stack guard), and where QEMU places the guest's stack
+# when it takes host addresses (QEMU's own threads map theirs at the same
+# time): each run gets a PID namespace of its own, the same seed, and a
+# reserved guest address space (-R; aarch64: x86_64's vsyscall page does
+# not fit one).
+test_diff_one_input_byte_100_user_values() {
+    local q=$EXECLOG_CACHE/qemu-10.0-user/qemu-aarch64 ns=() f k=5 walk buf i rc
+    [ -x "$q" ] || skip "no $q (scripts/build-qemu-user.sh)" || return
+    if unshare -p -f true 2>/dev/null; then ns=(unshare -p -f)
+    elif unshare -r -p -f true 2>/dev/null; then ns=(unshare -r -p -f)
+    else skip "no PID namespace (unshare -p) for identical thread ids" || return
+    fi
+    printf 'abcdefghij' > "$T/in.a"
+    printf 'abcdeXghij' > "$T/in.b"
+    for f in a b; do
+        timeout "$TIMEOUT" "${ns[@]}" "$q" -R 0x4000000000 -seed 1 \
+            -plugin "$(ours v4),format=bin,outfile=$T/$f.bin,values=on,reg=*" \
+            "$G/aarch64/input" < "$T/in.$f" > /dev/null || fail "QEMU failed ($f)" || return 1
+    done
+    walk=$(printf '%x' $((0x$(nm "$G/aarch64/input" | awk '$3 == "walk_byte" { print $1 }'))))
+    buf=$(nm "$G/aarch64/input" | awk '$3 ~ /^buf(\.[0-9]+)?$/ { print $1 }')
+    "$DIFF_EL" dump "$T/a.bin" > "$T/dump.a" || fail "dump failed" || return 1
+    i=$(awk -v pc="0x$walk" -v k="$k" \
+        '$2 == pc "," { if (n++ == k) { print NR - 1; exit } }' "$T/dump.a")
+    [ -n "$i" ] || fail "walk_byte did not run $((k + 1)) times" || return 1
+    sed -n "$((i + 1))p" "$T/dump.a" | grep -q "load, 0x0*$(printf '%x' $((0x$buf + k)))=0x66" \
+        || fail "instruction $i does not load byte $k, 'f': $(sed -n "$((i + 1))p" "$T/dump.a")" \
+        || return 1
+    "$DIFF_EL" diff --context 0 "$T/a.bin" "$T/b.bin" > "$T/out" 2> "$T/err"
+    rc=$?
+    [ "$rc" -eq 1 ] || fail "exit $rc: $(head -3 "$T/out" "$T/err")" || return 1
+    head -n 1 "$T/out" | grep -qx "vCPU 0, instruction $i: access 0: value 0x66 in A, 0x58 in B" \
+        || fail "first line: $(head -n 1 "$T/out") (want instruction $i)" || return 1
+    # and runs of the same input are identical, values and registers too
+    timeout "$TIMEOUT" "${ns[@]}" "$q" -R 0x4000000000 -seed 1 \
+        -plugin "$(ours v4),format=bin,outfile=$T/b.bin,values=on,reg=*" \
+        "$G/aarch64/input" < "$T/in.a" > /dev/null || fail "QEMU failed" || return 1
+    "$DIFF_EL" diff "$T/a.bin" "$T/b.bin" > "$T/out" \
+        || fail "same input: $(head -3 "$T/out")" || return 1
+    [ "$(cat "$T/out")" = "identical: $(wc -l < "$T/dump.a") instructions" ] \
+        || fail "same input: $(cat "$T/out")"
+}
