@@ -311,22 +311,12 @@ static void explain(const RegMap *rm, const ElExec *a, const ElExec *b,
 
 /*
  * Move @c on so that the next el_cursor_next() returns instruction @index
- * (or ends). 0, or -1 with @err.
+ * (or ends): through the chunk index, not instruction by instruction.
+ * 0, or -1 with @err.
  */
 static int cursor_skip(ElCursor *c, uint64_t index, ElError *err)
 {
-    ElExec e;
-    uint64_t n = 0;
-
-    while (n < index) {
-        int r = el_cursor_next(c, &e, err);
-
-        if (r <= 0) {
-            return r;
-        }
-        n = e.index + 1;
-    }
-    return 0;
+    return index ? el_cursor_seek(c, index, err) : 0;
 }
 
 /*

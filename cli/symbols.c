@@ -402,14 +402,6 @@ static const char *base_name(const char *p)
 }
 
 /*
- * The modules come from the seek helper's branch (API.md), not merged
- * here yet: until they are, the two functions are weak references, and a
- * trace has no modules. TODO at the merge: drop these two lines.
- */
-#pragma weak el_trace_n_modules
-#pragma weak el_trace_module
-
-/*
  * The load bias of the file @path (a PIE or shared object whose segment
  * at file offset 0 has link address @first_vaddr) from the trace's
  * modules: the one whose path is @path, else the one whose file name is
@@ -419,7 +411,7 @@ static const char *base_name(const char *p)
 static int sym_bind_module(const char *path, uint64_t first_vaddr,
                             ElTrace *t, uint64_t *bias)
 {
-    size_t n = el_trace_n_modules ? el_trace_n_modules(t) : 0;
+    size_t n = el_trace_n_modules(t);
     const ElModule *best = NULL;
     bool best_exact = false;
 

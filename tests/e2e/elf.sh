@@ -6,14 +6,19 @@
 
 SYM_EL=$B/execlog
 
-# sym_check_nm NM DUMP: every annotated line's <SYMBOL+0xOFF> is a symbol
-# nm lists at PC - OFF that covers PC (one of those with a size covering
-# it, if any has one; else one of size 0); no line without an annotation
-# has a sized symbol covering its address
+# sym_check_nm NM DUMP ELF [BIAS LO HI MINPART]: every annotated line's
+# <SYMBOL+0xOFF> is a symbol nm lists at PC - OFF that covers PC (one of
+# those with a size covering it, if any has one; else one of size 0); no
+# line without an annotation has a sized symbol covering its address.
+# NM may have options (nm -D). With BIAS, LO, HI (hex): only lines with
+# LO <= PC < HI, at PC - BIAS in ELF; MINPART: the part of those lines that
+# must be annotated (default 0.9).
 sym_check_nm() {
-    "$1" -S --defined-only "$3" > "$T/nm" || fail "$1 failed" || return 1
+    $1 -S --defined-only "$3" > "$T/nm" || fail "$1 failed" || return 1
     perl -e '
-        my ($nm, $dump) = @ARGV;
+        my ($nm, $dump, $bias, $lo, $hi, $min) = @ARGV;
+        ($bias, $lo, $hi) = map { hex } ($bias, $lo, $hi);
+        $min = 0.9 if $min eq "";
         my (@sized, %at);
         open(my $n, "<", $nm) or die;
         while (<$n>) {
@@ -21,6 +26,7 @@ sym_check_nm() {
             my ($addr, $size, $type, $name) = @f == 4 ? @f : ($f[0], undef, $f[1], $f[2]);
             # not addresses (absolute), or not symbols execlog shows
             next if !defined $name || $name =~ /^(\$|\.L)/ || $type =~ /^[aA]$/;
+            $name =~ s/@.*//;       # nm -D: symbol versions
             $addr = hex $addr;
             push @{$at{$name}}, [$addr, defined $size ? hex $size : 0];
             push @sized, [$addr, hex $size, $name] if defined $size && hex $size;
@@ -28,11 +34,16 @@ sym_check_nm() {
         my %seen; my ($lines, $annotated, $bad) = (0, 0, 0);
         open(my $d, "<", $dump) or die;
         while (<$d>) {
-            $lines++;
+            $lines++ unless $hi;
             my ($pc, $sym, $off) = /^\d+, 0x([0-9a-f]+)(?: <(.+)\+0x([0-9a-f]+)>)?, / or next;
+            $pc = hex $pc;
+            if ($hi) {
+                next if $pc < $lo || $pc >= $hi;
+                $lines++;
+                $pc -= $bias;
+            }
             $annotated++ if defined $sym;
             next if $seen{$pc}++;
-            $pc = hex $pc;
             my @cover = map { $_->[2] } grep { $_->[0] <= $pc && $pc < $_->[0] + $_->[1] } @sized;
             if (!defined $sym) {
                 next unless @cover;
@@ -51,12 +62,12 @@ sym_check_nm() {
             exit 1 if ++$bad > 5;
         }
         exit 1 if $bad;
-        if ($annotated < $lines * 0.9) {
+        if (!$lines || $annotated < $lines * $min) {
             print "    only $annotated of $lines lines annotated\n";
             exit 1;
         }
         printf "%d lines, %d addresses checked\n", $lines, scalar keys %seen;
-    ' "$T/nm" "$2" > "$T/check" || { cat "$T/check"; fail "annotations disagree with nm"; return 1; }
+    ' "$T/nm" "$2" "${4:-0}" "${5:-0}" "${6:-0}" "${7:-}" > "$T/check" || { cat "$T/check"; fail "annotations disagree with nm"; return 1; }
 }
 
 # sym_user ARCH GUEST: trace $T/t.bin of a 7.2 user-mode run, dumped with
@@ -142,4 +153,37 @@ test_elf_bad_input() {
         [ $? -eq 1 ] && grep -qx "execlog: $cmd: --elf $T/stripped: has no symbol table (symtab or dynsym)" "$T/err" \
             || fail "$cmd, stripped: $(cat "$T/err")" || return 1
     done
+}
+
+# A PIE and a shared object: each --elf is placed where the trace's modules
+# say it was loaded. Independent of those: the guest prints where main and
+# puts are (nm gives their link addresses, so the load bias) and its own
+# /proc/self/maps (the ranges checked).
+test_elf_pie_and_shared_object_72_user_x86_64() {
+    local prog=$G/x86_64/dynlib libc=/usr/lib/x86_64-linux-gnu/libc.so.6 main puts f lo hi
+    [ -f "$libc" ] || skip "no $libc" || return
+    timeout "$TIMEOUT" qemu-x86_64 -plugin "$(ours v1),format=bin,outfile=$T/t.bin" \
+        "$prog" > "$T/guest.out" || fail "QEMU failed" || return 1
+    "$SYM_EL" dump --elf "$prog" --elf "$libc" "$T/t.bin" > "$T/dump.elf" 2> "$T/err" \
+        || fail "dump --elf failed: $(cat "$T/err")" || return 1
+    [ ! -s "$T/err" ] || fail "dump --elf said: $(cat "$T/err")" || return 1
+    main=$(sed -n 's/.* main=0x\([0-9a-f]*\).*/\1/p' "$T/guest.out")
+    puts=$(sed -n 's/^puts=0x\([0-9a-f]*\).*/\1/p' "$T/guest.out")
+    for f in "$prog" "$libc"; do
+        # the file's range in the guest's own maps
+        read -r lo hi < <(awk -v f="$(realpath "$f")" '$6 == f { split($1, a, "-");
+            if (lo == "" || a[1] < lo) lo = a[1]; if (a[2] > hi) hi = a[2] }
+            END { print lo, hi }' "$T/guest.out")
+        [ -n "$lo" ] || fail "$f is not in the guest's maps" || return 1
+        if [ "$f" = "$prog" ]; then
+            sym_check_nm nm "$T/dump.elf" "$f" \
+                "$(printf '%x' $((0x$main - 0x$(nm "$f" | awk '$3 == "main" { print $1 }'))))" \
+                "$lo" "$hi" 0.9 || return 1
+        else
+            sym_check_nm "nm -D" "$T/dump.elf" "$f" \
+                "$(printf '%x' $((0x$puts - 0x$(nm -D "$f" | awk '$3 ~ /^puts@/ { print $1 }'))))" \
+                "$lo" "$hi" 0.01 || return 1
+        fi
+    done
+    grep -q '<main+0x0>' "$T/dump.elf" || fail "main is not annotated"
 }
