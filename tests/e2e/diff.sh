@@ -199,3 +199,21 @@ test_diff_one_input_byte_100_user_values() {
     [ "$(cat "$T/out")" = "identical: $(wc -l < "$T/dump.a") instructions" ] \
         || fail "same input: $(cat "$T/out")"
 }
+
+# A complete trace that ends first differs where it ends (mktrace: the
+# same seed, one vCPU, more instructions: the shorter is a prefix).
+test_diff_shorter_complete_trace_differs() {
+    local n
+    "$B/mktrace" --vcpus 1 --insns 300 "$T/short.bin" || fail "mktrace failed" || return 1
+    "$B/mktrace" --vcpus 1 --insns 400 "$T/long.bin" || fail "mktrace failed" || return 1
+    n=$("$DIFF_EL" dump "$T/short.bin" | wc -l)
+    cmp -s <("$DIFF_EL" dump "$T/short.bin") <("$DIFF_EL" dump "$T/long.bin" | head -n "$n") \
+        || fail "the shorter trace is not a prefix (mktrace changed?)" || return 1
+    "$DIFF_EL" diff "$T/short.bin" "$T/long.bin" > "$T/out" 2> "$T/err"
+    [ $? -eq 1 ] || fail "exit status: $(cat "$T/out" "$T/err")" || return 1
+    head -n 1 "$T/out" | grep -qx "vCPU 0, instruction $n: A ends here, B goes on" \
+        || fail "first line: $(head -n 1 "$T/out") (A has $n)" || return 1
+    grep -qx '  (end of vCPU 0)' "$T/out" || fail "A's side does not show its end" || return 1
+    "$DIFF_EL" diff "$T/long.bin" "$T/short.bin" | head -n 1 \
+        | grep -qx "vCPU 0, instruction $n: B ends here, A goes on" || fail "swapped"
+}
