@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * execlog: read the binary traces written by the execlog plugin
- * (format=bin). One subcommand per file: dump.c, stats.c, info.c,
- * export.c (one file per format: export_drcov.c).
+ * (format=bin). One subcommand per file: dump.c, stats.c, info.c, diff.c,
+ * export.c (one file per format: export_drcov.c, export_tenet.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +17,9 @@ static const char usage[] =
     "  dump    print the executed instructions (as format=text, csv or jsonl)\n"
     "  stats   totals, hottest instructions and addresses, instruction mix\n"
     "  info    what the trace's header and index say\n"
-    "  export  the trace in another tool's format (--drcov: Lighthouse)\n"
+    "  diff    where two traces part ways (execlog diff A B)\n"
+    "  export  the trace in another tool's format (--drcov: Lighthouse;\n"
+    "          --tenet: Tenet)\n"
     "  help    this text, or 'execlog help COMMAND' for a command's\n"
     "\n"
     "Run 'execlog COMMAND --help' for a command's options.\n"
