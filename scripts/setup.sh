@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Installs what execlog's build and tests need, from Debian's archive only:
-#  - build tools, glib, libzstd, cmocka, cross compilers for the test guests,
+#  - build tools, glib, libzstd, libelf, cmocka, cross compilers for the test guests,
 #    QEMU 7.2 (user + system) from bookworm;
 #  - the real qemu-plugin.h of QEMU 7.2 (API v1) and QEMU 10.0 (API v4), and
 #    upstream execlog.c as a test oracle, taken from Debian's qemu source
