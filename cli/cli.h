@@ -29,7 +29,6 @@ int cmd_info(int argc, char **argv);
 int cmd_export(int argc, char **argv);          /* export.c: the dispatcher */
 int cmd_export_drcov(int argc, char **argv);    /* export --drcov */
 int cmd_diff(int argc, char **argv);
-int cmd_export(int argc, char **argv);
 
 /* The exporters (export.c calls the one the options name). */
 int export_tenet(int argc, char **argv);
