@@ -673,7 +673,8 @@ static int hostile(const char *kind, const char *out)
     }
     h = file.p;
     memcpy(h, EL_MAGIC, EL_MAGIC_LEN);
-    el_put_u16(h + EL_HDR_VERSION, EL_FORMAT_VERSION);
+    /* (version-1 files: the corpus keeps them as they were made) */
+    el_put_u16(h + EL_HDR_VERSION, 1);
     el_put_u16(h + EL_HDR_MIN_READER, 1);
     el_put_u32(h + EL_HDR_HEADER_SIZE, EL_HEADER_SIZE);
     el_put_u32(h + EL_HDR_CHUNK_SIZE, chunk);
