@@ -158,8 +158,11 @@ const ElRegWrite *el_trace_reg(const ElTrace *t, size_t i); /* bytes: initial va
 
 /*
  * File mappings / modules (user mode): the guest's files QEMU mapped (the
- * main program, every shared object), as the trace's MODULE records say.
- * System-mode traces have none.
+ * main program, its loader, every shared object whose code ran), as the
+ * trace's MODULE records say, in the order they were found. path is the
+ * file's absolute name as the host has it (with QEMU's -L, the file in
+ * that sysroot). System-mode traces have none. el_trace_module() returns
+ * NULL for @i out of range; the pointers are valid until el_trace_close().
  */
 typedef struct ElModule {
     const char *path;       /* as the guest's file was named (absolute when known) */

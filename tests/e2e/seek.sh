@@ -379,3 +379,39 @@ test_drcov_bad_input() {
     "$EL" export --drcov "$T/short.bin" > /dev/null 2>&1
     [ $? -eq 2 ] || fail "a truncated trace is not damage"
 }
+
+# damaged traces (trace_damage.sh's helpers): `dump --from` and `export
+# --drcov` give one line with the offset and exit 2, never a crash, at
+# every chunk boundary and inside chunks, and for bit flips
+test_seek_and_export_damaged() {
+    local f=$T/t.bin size off n cuts=()
+    "$B/mktrace" --vcpus 2 --insns 1500 --chunk-size 4096 "$f" || return 1
+    size=$(stat -c %s "$f")
+    for ((off = 4096; off < size; off += 4096)); do
+        cuts+=($off $((off + 33)) $((off + 2500)))
+    done
+    for off in "${cuts[@]}"; do
+        head -c "$off" "$f" > "$T/trunc.bin"
+        for n in 0 700 1400; do
+            dmg_run dump --from "$n" "$T/trunc.bin"
+            dmg_sane "cut at $off, --from $n" || return 1
+            [ "$dmg_rc" -eq 2 ] || fail "cut at $off, --from $n: exit $dmg_rc" || return 1
+        done
+        dmg_run export --drcov -o /dev/null "$T/trunc.bin"
+        dmg_sane "cut at $off, export" || return 1
+        [ "$dmg_rc" -eq 2 ] || fail "cut at $off, export: exit $dmg_rc" || return 1
+    done
+    for off in 4200 5000 9000 13000; do
+        cp "$f" "$T/flip.bin"
+        printf '\xff' | dd of="$T/flip.bin" bs=1 seek="$off" conv=notrunc 2>/dev/null
+        for n in 0 700; do
+            dmg_run dump --from "$n" "$T/flip.bin"
+            dmg_sane "flip at $off, --from $n" || return 1
+        done
+        dmg_run export --drcov -o /dev/null "$T/flip.bin"
+        # (a flipped address may leave a block outside the module: said)
+        grep -q 'blocks left out of the drcov file' "$T/err" && [ "$dmg_rc" -eq 0 ] \
+            && [ "$(wc -l < "$T/err")" -eq 1 ] && continue
+        dmg_sane "flip at $off, export" || return 1
+    done
+}

@@ -813,7 +813,7 @@ int main(int argc, char **argv)
 
         rec[0] = EL_REC_MODULE;
         n += el_put_varint(rec + n, 0x400000);
-        n += el_put_varint(rec + n, 0x480000);
+        n += el_put_varint(rec + n, 0x800000);
         n += el_put_varint(rec + n, 0);
         rec[n++] = EL_MOD_EXEC;
         n += el_put_varint(rec + n, sizeof(prog) - 1);
