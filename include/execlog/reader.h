@@ -127,16 +127,6 @@ const ElTraceSummary *el_trace_summary(const ElTrace *t);
  * of the trace, valid until the next call. */
 const char *el_trace_meta(ElTrace *t, const char *key);
 
-/* file mappings / modules (owner: seek helper) */
-typedef struct ElModule {
-    const char *path;       /* as the guest's file was named (absolute when known) */
-    uint64_t start, end;    /* guest virtual range, end exclusive, of the whole mapping of the file */
-    uint64_t offset;        /* file offset mapped at start */
-    bool executable;
-} ElModule;
-size_t el_trace_n_modules(const ElTrace *t);
-const ElModule *el_trace_module(const ElTrace *t, size_t i);
-
 /* Does vCPU @vcpu have any chunk (was it initialised)? */
 bool el_trace_has_vcpu(const ElTrace *t, uint32_t vcpu);
 
