@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * execlog's binary trace format, version 1: the numbers of
+ * execlog's binary trace format, version 2: the numbers of
  * docs/trace-format.md as C definitions, and the helpers that put and get
  * them in little-endian byte order.
  *
@@ -18,7 +18,7 @@
 
 #define EL_MAGIC "EXECLOG\0"
 #define EL_MAGIC_LEN 8
-#define EL_FORMAT_VERSION 1         /* what this code writes */
+#define EL_FORMAT_VERSION 2         /* what this code writes */
 #define EL_HEADER_SIZE 4096u
 #define EL_CHUNK_ALIGN 4096u
 /*
@@ -46,6 +46,13 @@
 #define EL_STATE_COMPLETE 2u
 #define EL_FLAG_SYSTEM 1u
 #define EL_FLAG_ZSTD 2u
+/*
+ * Version 2: the trace holds what filters or a window selected (afilter=,
+ * ifilter=, start=, stop=, skip=, limit=, vcpu=), not every instruction; a
+ * TB is then the list of the instructions recorded from a translated
+ * block, not necessarily contiguous code. min_reader is 2.
+ */
+#define EL_FLAG_PARTIAL 4u
 
 /* chunk header field offsets */
 #define EL_CK_VCPU 4

@@ -22,7 +22,7 @@
 
 #include "execlog/format.h"
 
-#define EL_READER_VERSION 1         /* newest min_reader this code reads */
+#define EL_READER_VERSION 2         /* newest min_reader this code reads */
 
 typedef enum ElErrorCode {
     EL_OK = 0,
