@@ -102,6 +102,9 @@ win_cases_user() {
                           skip=3 limit=1001 ;;
     ranges) $run "$fmt" "$arch" basic "afilter=$(symrange "$e" main)" \
                 "afilter=$(sym "$e" lcg)" ;;
+    ranges_mid) $run "$fmt" "$arch" basic \
+                    "afilter=$(insn "$e" main 2)-$(symrange "$e" main | cut -d- -f2)" \
+                    "afilter=$(insn "$e" lcg 1)" ;;
     range_start) $run "$fmt" "$arch" basic "afilter=$(symrange "$e" subst)" \
                      "start=$(sym "$e" lcg)" limit=300 ;;
     ifilter_limit) $run "$fmt" "$arch" basic ifilter=ld limit=777 ;;
@@ -124,13 +127,14 @@ win_user100() {
 
 for fmt in text bin; do
     for c in start_stop mid_block one_round skip_limit start_skip_limit \
-             ranges range_start ifilter_limit; do
+             ranges ranges_mid range_start ifilter_limit; do
         eval "test_window_${c}_${fmt}_72_user_aarch64() { win_cases_user win_user72 aarch64 $fmt $c; }"
         eval "test_window_${c}_${fmt}_100_user_aarch64() { win_cases_user win_user100 aarch64 $fmt $c; }"
     done
     for arch in x86_64 riscv64; do
         eval "test_window_mid_block_${fmt}_72_user_${arch}() { win_cases_user win_user72 $arch $fmt mid_block; }"
         eval "test_window_start_skip_limit_${fmt}_72_user_${arch}() { win_cases_user win_user72 $arch $fmt start_skip_limit; }"
+        eval "test_window_ranges_mid_${fmt}_72_user_${arch}() { win_cases_user win_user72 $arch $fmt ranges_mid; }"
     done
 done
 
@@ -161,10 +165,13 @@ win_cases_sys() {
     ranges) win_sys "$ver" "$api" "$fmt" hello 1 \
                 "afilter=$(symrange "$e" ram_work)" \
                 "afilter=$(symrange "$e" uart_putc)" "start=$(sym "$e" main)" ;;
+    ranges_mid) win_sys "$ver" "$api" "$fmt" hello 1 \
+                    "afilter=$(insn "$e" ram_work 3)-$(symrange "$e" ram_work | cut -d- -f2)" \
+                    "afilter=$(insn "$e" uart_putc 1)" ;;
     esac
 }
 for fmt in text bin; do
-    for c in start_stop skip_limit ranges; do
+    for c in start_stop skip_limit ranges ranges_mid; do
         eval "test_window_${c}_${fmt}_100_system() { win_cases_sys 10.0 v4 $fmt $c; }"
         eval "test_window_${c}_${fmt}_72_system() { win_cases_sys 7.2 v1 $fmt $c; }"
     done
