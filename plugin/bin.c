@@ -52,15 +52,23 @@ static inline ElBinVcpu *bin_get(unsigned int vcpu_index)
  * inline counter if it was counted that way (compat.h), else it is already
  * in place (bin_insn_exec).
  */
+static void bin_block_win(ElBinVcpu *w, unsigned int vcpu_index,
+                          uint32_t tb, bool counted);
+
 static inline void bin_block(unsigned int vcpu_index, void *udata,
                              bool counted)
 {
     ElBinVcpu *w = bin_get(vcpu_index);
 
     if (__builtin_expect(w != NULL, 1)) {
-        uint64_t started = w->open_counted ?
-                           el_progress_read(vcpu_index, &w->live, true) : 0;
+        uint64_t started;
 
+        if (windowed) {
+            bin_block_win(w, vcpu_index, (uint32_t)(uintptr_t)udata, counted);
+            return;
+        }
+        started = w->open_counted ?
+                  el_progress_read(vcpu_index, &w->live, true) : 0;
         el_bin_block(w, (uint32_t)(uintptr_t)udata, started, counted);
     }
 }
@@ -95,7 +103,8 @@ static void bin_insn_exec(unsigned int vcpu_index, void *udata)
 {
     ElBinVcpu *w = bin_get(vcpu_index);
 
-    if (__builtin_expect(w != NULL, 1)) {
+    if (__builtin_expect(w != NULL, 1) &&
+        (!windowed || el_win_logging(vcpu_index))) {
         el_bin_insn(w, (uint32_t)(uintptr_t)udata);
     }
 }
@@ -159,13 +168,39 @@ static void bin_win_insn(unsigned int vcpu_index, void *udata)
     }
     s = &bin_win[vcpu_index];
     if (i == 0 || !s->open || s->tb != tb || s->next != i) {
-        el_bin_block(w, i == 0 ? tb : bin_tail(tb, i), 0, false);
+        /* the block left may have been counted inline (bin_block_win) */
+        uint64_t started = w->open_counted ?
+                           el_progress_read(vcpu_index, &w->live, true) : 0;
+
+        el_bin_block(w, i == 0 ? tb : bin_tail(tb, i), started, false);
         s->tb = tb;
         s->base = i;
         s->open = true;
     }
     el_bin_insn(w, i - s->base);
     s->next = i + 1;
+}
+
+/*
+ * With a window without skip= or limit=, the blocks that hold no start= or
+ * stop= instruction are recorded whole or not at all, decided where they
+ * start (window.h: el_win_block), and counted as without a window. The
+ * inline counter is read at every block start: what a block that is not
+ * recorded counted is dropped there.
+ */
+static void bin_block_win(ElBinVcpu *w, unsigned int vcpu_index,
+                          uint32_t tb, bool counted)
+{
+    uint64_t raw = el_progress_read(vcpu_index, &w->live, true);
+    uint64_t started = w->open_counted ? raw : 0;
+
+    bin_win[vcpu_index].open = false;
+    if (!el_win_block(vcpu_index)) {
+        el_bin_settle(w, started);
+        w->open_counted = false;
+        return;
+    }
+    el_bin_block(w, tb, started, counted);
 }
 
 /* An instruction the filters do not log, at start= or stop=. */
@@ -299,7 +334,7 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     size_t first = n;
     uint32_t tb_id = 0;
     bool ok = true;
-    bool counted;
+    bool counted, per_insn;
     uint64_t *single;
 
     (void)id;
@@ -361,7 +396,18 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         return;
     }
 
-    if (windowed) {
+    if (windowed && !el_win_counting()) {
+        bool trigger = false;
+
+        for (size_t i = 0; i < n && !trigger; i++) {
+            trigger = el_win_flags(bin_opts, qemu_plugin_insn_vaddr(
+                                   qemu_plugin_tb_get_insn(tb, i))) != 0;
+        }
+        per_insn = trigger;
+    } else {
+        per_insn = windowed;
+    }
+    if (per_insn) {
         for (size_t i = 0; i < n; i++) {
             struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
             uintptr_t flags = el_win_flags(bin_opts,

@@ -138,6 +138,24 @@ static void changed(void)
 /* ---- Run time: for every instruction while the window matters -------- */
 /* No locks, no allocation, no printf. */
 
+bool el_win_counting(void)
+{
+    return win.counting;
+}
+
+bool el_win_block(unsigned vcpu)
+{
+    uint64_t w = __atomic_load_n(&word, __ATOMIC_ACQUIRE);
+    bool logged = (w & W_OPEN) && !(w & W_CLOSED) &&
+                  (!win.selected || (vcpu < EL_WIN_VCPU_MAX &&
+                                     win.selected[vcpu]));
+
+    if (vcpu < EL_WIN_VCPU_MAX) {
+        vcpus[vcpu].logging = logged;
+    }
+    return logged;
+}
+
 bool el_win_logging(unsigned vcpu)
 {
     return vcpu < EL_WIN_VCPU_MAX && vcpus[vcpu].logging;

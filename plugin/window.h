@@ -83,6 +83,16 @@ bool el_win_translate_tb(struct qemu_plugin_tb *tb);
  */
 bool el_win_step(unsigned vcpu, unsigned flags);
 
+/* Any skip= or limit= (every instruction then takes a ticket). */
+bool el_win_counting(void);
+
+/*
+ * Run time, without skip= and limit=, from a block's callback: is the
+ * block that vCPU @vcpu starts logged, all of it (a block that holds no
+ * start= or stop= instruction)? Remembered as el_win_step() does.
+ */
+bool el_win_block(unsigned vcpu);
+
 /* Was the vCPU's last stepped instruction logged? (memory callbacks) */
 bool el_win_logging(unsigned vcpu);
 
