@@ -10,6 +10,8 @@
 #   scale 12 (~73M instructions):
 #     plain       no plugin
 #     floor       bench/plugins/floor.c: format=bin's instrumentation, empty
+#     count       tests/plugins/count.c: a callback per instruction and per
+#                 access (what every instruction keeps on API 1)
 #     never-text  ours, outfile=,start=4 (no instruction at 0x4)
 #     never-bin   ours, format=bin,start=4
 #     late-text   ours, outfile=,start=<exit> (guest's exit(), from nm)
@@ -37,6 +39,7 @@ SCALE=${BENCH_SCALE:-12}
 V1=build/libexeclog-v1.so
 V4=build/libexeclog-v4.so
 FLOOR=build/libfloor-v1.so
+COUNT=build/libcount-v1.so
 KERNEL=$CACHE/linux-arm64/vmlinuz
 INITRD=$CACHE/linux-arm64/initramfs.cpio.gz
 APPEND="console=ttyAMA0 panic=-1 quiet cryptomgr.notests"
@@ -95,6 +98,7 @@ for (( r = 1; r <= RUNS; r++ )); do
     printf 'run %d/%d:' "$r" "$RUNS"
     timed plain "$Q72" "$GUEST" "$SCALE"
     timed floor "$Q72" -plugin "$FLOOR" "$GUEST" "$SCALE"
+    timed count "$Q72" -plugin "$COUNT,out=$DIR/count" "$GUEST" "$SCALE"
     timed never-text "$Q72" -plugin "$V1,outfile=$TRACE,start=4" "$GUEST" "$SCALE"
     timed never-bin "$Q72" -plugin "$V1,format=bin,outfile=$TRACE,start=4" \
         "$GUEST" "$SCALE"
@@ -103,7 +107,7 @@ for (( r = 1; r <= RUNS; r++ )); do
     timed bin "$Q72" -plugin "$V1,format=bin,outfile=$TRACE" "$GUEST" "$SCALE"
     echo
 done
-table plain plain floor never-text never-bin late-text bin
+table plain plain floor count never-text never-bin late-text bin
 
 if [[ -x $Q10 && -f $KERNEL && -f $INITRD ]]; then
     QARGS=(-M virt -cpu cortex-a57 -smp 2 -m 512M -nic none -nographic

@@ -18,8 +18,12 @@
  *      window closes after the last of them.
  * start= and stop= fire whether their instruction is eligible or not; the
  * instruction that opens or closes the window is logged if it is eligible
- * (and inside skip/limit). Everything is decided per instruction; each
- * vCPU's logged instructions are a contiguous run of its eligible ones.
+ * (and inside skip/limit). Each vCPU's logged instructions are a
+ * contiguous run of its eligible ones. Decisions are per instruction
+ * (el_win_step), except that format=bin without skip= and limit= decides
+ * a block that holds no start=/stop= instruction where it starts
+ * (el_win_block): exact for the vCPU that fires them, and another vCPU's
+ * block running at that moment is ordered before or after as a whole.
  *
  * While the window is not open, and after it closed, the plugin costs as
  * little as the QEMU API allows (compat.h, EL_HAVE_RESET): with QEMU's
