@@ -286,3 +286,23 @@ test_window_limit_threads_text_72_user() { win_limit_threads text; }
 test_window_limit_threads_bin_72_user() { win_limit_threads bin; }
 test_window_limit_threads_text_100_user() { win_limit_threads text v4; }
 test_window_limit_threads_bin_100_user() { win_limit_threads bin v4; }
+
+# A trace of a window says so (version 2, min_reader 2, partial); one of
+# everything stays readable by version-1 readers; version-1 traces (the
+# golden ones) are still read.
+test_window_bin_header_partial() {
+    timeout "$TIMEOUT" qemu-aarch64 \
+        -plugin "$(win_arg v1 bin limit=10)" \
+        -plugin "$(wcopy v1),format=bin,outfile=$T/full.bin" \
+        "$G/aarch64/basic" >/dev/null 2>"$T/qemu.err" || fail "QEMU failed" || return 1
+    "$B/execlog" info "$T/win.bin" > "$T/info" || fail "info failed" || return 1
+    grep -qx 'format version: 2' "$T/info" || fail "not version 2" || return 1
+    grep -qx 'min reader: 2' "$T/info" || fail "min reader not 2" || return 1
+    grep -q '^partial: yes' "$T/info" || fail "not partial" || return 1
+    grep -qx 'vcpu0.exit: 10 instructions, .*' "$T/info" || fail "not 10 instructions" || return 1
+    "$B/execlog" info "$T/full.bin" > "$T/info" || fail "info failed" || return 1
+    grep -qx 'min reader: 1' "$T/info" || fail "full trace: min reader not 1" || return 1
+    ! grep -q '^partial' "$T/info" || fail "full trace says partial" || return 1
+    "$B/execlog" info tests/golden/user.bin > "$T/info" || fail "golden v1 trace not read" || return 1
+    grep -qx 'format version: 1' "$T/info" || fail "golden trace is not version 1"
+}
