@@ -93,10 +93,14 @@ static void vcpu_insn_exec_with_regs(unsigned int vcpu_index, void *udata)
 static inline void insn_exec_win(unsigned int vcpu_index, const ElInsn *insn,
                                  bool check_regs)
 {
-    ElVcpu *v = el_vcpu_get(vcpu_index);
     bool logged = el_win_step(vcpu_index, EL_WIN_ELIGIBLE |
                               el_win_flags(opts, insn->pc));
+    ElVcpu *v;
 
+    if (!logged && !check_regs) {
+        return;                 /* the common case while tracing is off */
+    }
+    v = el_vcpu_get(vcpu_index);
     if (__builtin_expect(v == NULL, 0)) {
         return;
     }
@@ -138,15 +142,19 @@ static void vcpu_insn_exec_only_regs(unsigned int vcpu_index, void *udata)
 static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
                      uint64_t vaddr, void *udata)
 {
-    ElVcpu *v = el_vcpu_get(vcpu_index);
+    ElVcpu *v;
     struct qemu_plugin_hwaddr *hw;
-    int is_store = qemu_plugin_mem_is_store(info);
+    int is_store;
 
     (void)udata;
-    if (__builtin_expect(v == NULL, 0) ||
-        (windowed && !el_win_logging(vcpu_index))) {
+    if (windowed && !el_win_logging(vcpu_index)) {
         return;
     }
+    v = el_vcpu_get(vcpu_index);
+    if (__builtin_expect(v == NULL, 0)) {
+        return;
+    }
+    is_store = qemu_plugin_mem_is_store(info);
     hw = system_mode ? qemu_plugin_get_hwaddr(info, vaddr) : NULL;
     if (hw) {
         /*

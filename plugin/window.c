@@ -33,12 +33,7 @@
 #define W_CLOSED 2u
 #define W_ONE 4u            /* one instruction counted, in bits 2..63 */
 
-/* Per vCPU, a cache line each: the last stepped instruction logged? */
-typedef struct WinVcpu {
-    bool logging;
-} __attribute__((aligned(64))) WinVcpu;
-
-static WinVcpu vcpus[EL_WIN_VCPU_MAX];
+ElWinVcpu el_win_vcpus[EL_WIN_VCPU_MAX];
 
 static struct {
     bool enabled;
@@ -151,14 +146,9 @@ bool el_win_block(unsigned vcpu)
                                      win.selected[vcpu]));
 
     if (vcpu < EL_WIN_VCPU_MAX) {
-        vcpus[vcpu].logging = logged;
+        el_win_vcpus[vcpu].logging = logged;
     }
     return logged;
-}
-
-bool el_win_logging(unsigned vcpu)
-{
-    return vcpu < EL_WIN_VCPU_MAX && vcpus[vcpu].logging;
 }
 
 /* Is number @idx of the window inside skip/limit, and the last one? */
@@ -235,7 +225,7 @@ bool el_win_step(unsigned vcpu, unsigned flags)
         break;
     }
     if (vcpu < EL_WIN_VCPU_MAX) {
-        vcpus[vcpu].logging = logged;
+        el_win_vcpus[vcpu].logging = logged;
     }
     return logged;
 }

@@ -97,8 +97,18 @@ bool el_win_counting(void);
  */
 bool el_win_block(unsigned vcpu);
 
+/* Per vCPU, a cache line each: was its last stepped instruction logged? */
+typedef struct ElWinVcpu {
+    bool logging;
+} __attribute__((aligned(64))) ElWinVcpu;
+
+extern ElWinVcpu el_win_vcpus[EL_WIN_VCPU_MAX];
+
 /* Was the vCPU's last stepped instruction logged? (memory callbacks) */
-bool el_win_logging(unsigned vcpu);
+static inline bool el_win_logging(unsigned vcpu)
+{
+    return vcpu < EL_WIN_VCPU_MAX && el_win_vcpus[vcpu].logging;
+}
 
 /* At exit: a line on stderr for a start=/stop= that never fired. */
 void el_win_exit_report(void);
