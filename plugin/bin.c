@@ -338,9 +338,6 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     uint64_t *single;
 
     (void)id;
-    if (windowed && !el_win_translate_tb(tb)) {
-        return;
-    }
     single = bin_single_counter();
     el_bin_static_lock();
     if (!system_mode && !binary_noted) {
@@ -354,6 +351,10 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
             el_bin_meta_append(line);
             free((void *)path);
         }
+    }
+    if (windowed && !el_win_translate_tb(tb)) {
+        el_bin_static_unlock();
+        return;
     }
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
