@@ -306,3 +306,48 @@ test_window_bin_header_partial() {
     "$B/execlog" info tests/golden/user.bin > "$T/info" || fail "golden v1 trace not read" || return 1
     grep -qx 'format version: 1' "$T/info" || fail "golden trace is not version 1"
 }
+
+# start= on -smp 4, fired by a secondary vCPU (smpn's secondary_main): the
+# window never closes, so every vCPU's lines are a suffix of its full log,
+# and one vCPU's first line is the start instruction; with limit=, exactly
+# that many lines, each vCPU's one contiguous run of its own.
+win_smp_start() {
+    local ver=$1 fmt=$2 lim=${3:-} api=v1 e="$G/system/aarch64/smpn.elf" a v n
+    [ "$ver" = 10.0 ] && api=v4
+    a=$(sym "$e" secondary_main) || return 1
+    sys "$ver" smpn 4 "$(win_arg "$api" "$fmt" "start=$a" ${lim:+limit=$lim})" \
+        "$(wcopy "$api"),outfile=$T/full.log" -- -accel tcg,thread=multi \
+        >/dev/null 2>"$T/qemu.err" || fail "QEMU failed: $(head -1 "$T/qemu.err")" || return 1
+    if [ "$fmt" = bin ]; then
+        "$B/execlog" dump "$T/win.bin" > "$T/win.log" || fail "dump failed" || return 1
+    fi
+    grep -v '^$' "$T/win.log" > "$T/win.lines"
+    [ -s "$T/win.lines" ] || fail "nothing logged" || return 1
+    grep -q "^[0-9]*, 0x$a, " "$T/win.lines" || fail "no start instruction" || return 1
+    if [ -n "$lim" ]; then
+        [ "$(wc -l < "$T/win.lines")" -eq "$lim" ] \
+            || fail "$(wc -l < "$T/win.lines") lines, want $lim" || return 1
+        perl -e '
+            my (%full, %win);
+            open my $f, "<", $ARGV[0] or die; while (<$f>) { /^(\d+), / and $full{$1} .= $_ }
+            open my $w, "<", $ARGV[1] or die; while (<$w>) { /^(\d+), / and $win{$1} .= $_ }
+            for my $v (sort keys %win) {
+                index($full{$v} // "", $win{$v}) >= 0 or die "vCPU $v: not a contiguous run of its full log\n";
+            }' "$T/full.log" "$T/win.lines" || fail "a vCPU's lines are not contiguous"
+        return
+    fi
+    local first=
+    for v in $(cut -d, -f1 "$T/win.lines" | sort -un); do
+        n=$(grep -c "^$v, " "$T/win.lines")
+        cmp -s <(grep "^$v, " "$T/win.lines") <(grep "^$v, " "$T/full.log" | tail -n "$n") \
+            || fail "vCPU $v's lines are not a suffix of its full log" || return 1
+        grep -m1 "^$v, " "$T/win.lines" | grep -q "^$v, 0x$a, " && first=1
+    done
+    [ -n "$first" ] || fail "no vCPU starts with the start instruction"
+}
+for fmt in text bin; do
+    eval "test_window_start_smp4_${fmt}_100_system() { win_smp_start 10.0 $fmt; }"
+    eval "test_window_start_smp4_${fmt}_72_system() { win_smp_start 7.2 $fmt; }"
+    eval "test_window_start_limit_smp4_${fmt}_100_system() { win_smp_start 10.0 $fmt 10000; }"
+    eval "test_window_start_limit_smp4_${fmt}_72_system() { win_smp_start 7.2 $fmt 10000; }"
+done
