@@ -307,17 +307,36 @@ test_window_bin_header_partial() {
     grep -qx 'format version: 1' "$T/info" || fail "golden trace is not version 1"
 }
 
-# start= on -smp 4, fired by a secondary vCPU (smpn's secondary_main): the
+# start= on -smp 4, fired by a secondary vCPU (smpn's secondary_main), or
+# in user mode by the first thread (latethreads' work()): the
 # window never closes, so every vCPU's lines are a suffix of its full log,
 # and one vCPU's first line is the start instruction; with limit=, exactly
 # that many lines, each vCPU's one contiguous run of its own.
 win_smp_start() {
     local ver=$1 fmt=$2 lim=${3:-} api=v1 e="$G/system/aarch64/smpn.elf" a v n
-    [ "$ver" = 10.0 ] && api=v4
-    a=$(sym "$e" secondary_main) || return 1
-    sys "$ver" smpn 4 "$(win_arg "$api" "$fmt" "start=$a" ${lim:+limit=$lim})" \
-        "$(wcopy "$api"),outfile=$T/full.log" -- -accel tcg,thread=multi \
-        >/dev/null 2>"$T/qemu.err" || fail "QEMU failed: $(head -1 "$T/qemu.err")" || return 1
+    case $ver in 10.0|user100) api=v4 ;; esac
+    case $ver in
+    user*)
+        # latethreads' work(): where each thread starts
+        local q=qemu-aarch64
+        if [ "$ver" = user100 ]; then
+            q10_user aarch64 || return
+            q=$Q10_USER/qemu-aarch64
+        fi
+        e=$G/aarch64/latethreads
+        a=$(sym "$e" work) || return 1
+        timeout "$TIMEOUT" "$q" \
+            -plugin "$(win_arg "$api" "$fmt" "start=$a" ${lim:+limit=$lim})" \
+            -plugin "$(wcopy "$api"),outfile=$T/full.log" "$e" \
+            >/dev/null 2>"$T/qemu.err" || fail "QEMU failed: $(head -1 "$T/qemu.err")" || return 1
+        ;;
+    *)
+        a=$(sym "$e" secondary_main) || return 1
+        sys "$ver" smpn 4 "$(win_arg "$api" "$fmt" "start=$a" ${lim:+limit=$lim})" \
+            "$(wcopy "$api"),outfile=$T/full.log" -- -accel tcg,thread=multi \
+            >/dev/null 2>"$T/qemu.err" || fail "QEMU failed: $(head -1 "$T/qemu.err")" || return 1
+        ;;
+    esac
     if [ "$fmt" = bin ]; then
         "$B/execlog" dump "$T/win.bin" > "$T/win.log" || fail "dump failed" || return 1
     fi
@@ -350,4 +369,8 @@ for fmt in text bin; do
     eval "test_window_start_smp4_${fmt}_72_system() { win_smp_start 7.2 $fmt; }"
     eval "test_window_start_limit_smp4_${fmt}_100_system() { win_smp_start 10.0 $fmt 10000; }"
     eval "test_window_start_limit_smp4_${fmt}_72_system() { win_smp_start 7.2 $fmt 10000; }"
+    eval "test_window_start_threads_${fmt}_72_user() { win_smp_start user72 $fmt; }"
+    eval "test_window_start_threads_${fmt}_100_user() { win_smp_start user100 $fmt; }"
+    eval "test_window_start_limit_threads_${fmt}_72_user() { win_smp_start user72 $fmt 400000; }"
+    eval "test_window_start_limit_threads_${fmt}_100_user() { win_smp_start user100 $fmt 400000; }"
 done
