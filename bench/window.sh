@@ -22,8 +22,9 @@
 #     plain, never-text (start=4), never-bin, bin (everything)
 #
 # Medians of BENCH_RUNS (5; the Linux boot: BENCH_RUNS_BOOT, 3) runs of the
-# whole QEMU process, configurations interleaved run by run, sync and a
-# 1 s pause before each. Traces are deleted after each run.
+# whole QEMU process, wall time and CPU time (user + system), configurations
+# interleaved run by run, sync and a 1 s pause before each. Traces are
+# deleted after each run.
 set -euo pipefail
 export LC_ALL=C
 
@@ -52,37 +53,48 @@ for f in "$GUEST" "$V1" "$V4" "$FLOOR"; do
 done
 bench_workdir execlog-window
 
-# timed NAME CMD...: one timed run (µs) added to T[NAME]
-declare -A T=()
+# timed NAME CMD...: one timed run added to T[NAME] (wall, µs) and
+# C[NAME] (CPU: user + system of QEMU, µs; /usr/bin/time), which a loaded
+# machine skews less than wall time
+declare -A T=() C=()
 timed() {
-    local name=$1 t0 t1; shift
+    local name=$1 t0 t1 cpu; shift
     rm -f "$TRACE"
     sync
     sleep "$SETTLE"
     t0=$EPOCHREALTIME
-    "$@" >"$DIR/stdout" 2>"$DIR/stderr" </dev/null &
+    /usr/bin/time -f '%U %S' -o "$DIR/time" "$@" >"$DIR/stdout" \
+        2>"$DIR/stderr" </dev/null &
     QEMU_PID=$!
     wait "$QEMU_PID" || { echo; echo "bench: failed: $*" >&2;
                           head -n 20 "$DIR/stderr" >&2; exit 1; }
     t1=$EPOCHREALTIME
     QEMU_PID=""
+    cpu=$(awk '{ printf "%d", ($1 + $2) * 1e6 }' "$DIR/time")
     T[$name]+="$(( ${t1/./} - ${t0/./} )) "
+    C[$name]+="$cpu "
     printf '  %s %ss' "$name" "$(awk -v us="$(( ${t1/./} - ${t0/./} ))" \
         'BEGIN { printf "%.2f", us / 1e6 }')"
     rm -f "$TRACE"
 }
 
-# table BASE NAME...: median seconds and ratio to BASE's
+# table BASE NAME...: median wall and CPU seconds and ratios to BASE's
 table() {
-    local base=$1 name m b; shift
+    local base=$1 name m b mc bc; shift
     # shellcheck disable=SC2086
     b=$(median ${T[$base]})
-    printf '%-12s %10s %9s\n' configuration "median s" "vs plain"
+    # shellcheck disable=SC2086
+    bc=$(median ${C[$base]})
+    printf '%-12s %10s %9s %10s %9s\n' configuration "wall s" "vs plain" \
+        "CPU s" "vs plain"
     for name in "$@"; do
         # shellcheck disable=SC2086
         m=$(median ${T[$name]})
-        awk -v n="$name" -v m="$m" -v b="$b" \
-            'BEGIN { printf "%-12s %10.3f %8.2fx\n", n, m / 1e6, m / b }'
+        # shellcheck disable=SC2086
+        mc=$(median ${C[$name]})
+        awk -v n="$name" -v m="$m" -v b="$b" -v mc="$mc" -v bc="$bc" \
+            'BEGIN { printf "%-12s %10.3f %8.2fx %10.3f %8.2fx\n", n, m / 1e6,
+                     m / b, mc / 1e6, mc / bc }'
     done
 }
 
