@@ -124,7 +124,7 @@ table plain plain floor count never-text never-bin late-text bin
 if [[ -x $Q10 && -f $KERNEL && -f $INITRD ]]; then
     QARGS=(-M virt -cpu cortex-a57 -smp 2 -m 512M -nic none -nographic
            -no-reboot -kernel "$KERNEL" -initrd "$INITRD" -append "$APPEND")
-    T=()
+    T=() C=()
     echo
     echo "== QEMU 10.0 system mode (API 4), arm64 Linux boot, 2 vCPUs =="
     for (( r = 1; r <= RUNS_BOOT; r++ )); do
