@@ -13,13 +13,23 @@ QEMU_CUSTOM_INCLUDE = $(if $(QEMU_SRC),$(abspath $(QEMU_SRC))/include/qemu,)
 # make check WERROR=1: warnings are errors (CI builds so)
 WERROR ?= 0
 
+# make install: PREFIX/bin/execlog, PREFIX/LIBDIR/execlog/libexeclog-*.so,
+# man pages and docs under PREFIX/share; DESTDIR stages it elsewhere.
+# DEFAULT_PLUGIN: the build installed also as libexeclog.so (v1 or v4).
+PREFIX ?= /usr/local
+LIBDIR ?= lib
+DESTDIR ?=
+DEFAULT_PLUGIN ?= v1
+
 BUILD := build
 MESON_OPTS = -Dqemu_v1_include=$(QEMU_V1_INCLUDE) \
 	-Dqemu_v4_include=$(QEMU_V4_INCLUDE) \
 	-Dqemu_custom_include=$(QEMU_CUSTOM_INCLUDE) \
 	-Dupstream_v1_execlog=$(wildcard $(EXECLOG_CACHE)/qemu-7.2/contrib/plugins/execlog.c) \
 	-Dupstream_v4_execlog=$(wildcard $(EXECLOG_CACHE)/qemu-10.0/contrib/plugins/execlog.c) \
-	-Dwerror=$(if $(filter 1,$(WERROR)),true,false)
+	-Dwerror=$(if $(filter 1,$(WERROR)),true,false) \
+	-Dprefix=$(abspath $(PREFIX)) -Dlibdir=$(LIBDIR) \
+	-Ddefault_plugin=$(DEFAULT_PLUGIN)
 
 # The test tiers' builds, each a whole build with build/'s file names:
 # ASan+UBSan (make sanitize), TSan (make tsan), and clang with libFuzzer
@@ -35,7 +45,8 @@ TSAN_OPTS = -Db_sanitize=thread $(SAN_OPTS)
 FUZZ_SECONDS ?= 20
 export FUZZ_SECONDS
 
-.PHONY: all setup build guests check demo bench clean sanitize tsan fuzz
+.PHONY: all setup build guests check demo bench clean sanitize tsan fuzz \
+	install uninstall
 
 all: build guests
 
@@ -105,6 +116,25 @@ sanitize: sanitize-build
 
 tsan: tsan-build
 	@EXECLOG_BUILD=$(CURDIR)/$(TSAN_BUILD) EXECLOG_SANITIZE=thread tests/run.sh 'thread|smp'
+
+# meson installs what meson.build marks (the plugins, the CLI, the man
+# pages, the docs) and logs it in $(BUILD)/meson-logs/install-log.txt, which
+# make uninstall removes again. An existing build is reconfigured only if
+# PREFIX, LIBDIR or DEFAULT_PLUGIN differ from its own, so that
+# 'make && sudo make install' leaves build/ as make left it (root's HOME has
+# another cache, and a reconfiguration would write root's files into it).
+INSTALL_OPTS = $(abspath $(PREFIX)) $(LIBDIR) $(DEFAULT_PLUGIN)
+install:
+	@if [ ! -f $(BUILD)/build.ninja ]; then $(MAKE) -s build; \
+	elif [ "$$(meson introspect $(BUILD) --buildoptions | python3 -c \
+	  'import json, sys; o = {x["name"]: x["value"] for x in json.load(sys.stdin)}; print(o["prefix"], o["libdir"], o["default_plugin"])')" \
+	  != "$(INSTALL_OPTS)" ]; then \
+	  meson configure $(BUILD) -Dprefix=$(abspath $(PREFIX)) -Dlibdir=$(LIBDIR) \
+	    -Ddefault_plugin=$(DEFAULT_PLUGIN) >/dev/null && ninja -C $(BUILD) >/dev/null; fi
+	@meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
+
+uninstall:
+	@ninja -C $(BUILD) uninstall
 
 demo: all
 	@tests/demo.sh

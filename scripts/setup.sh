@@ -34,7 +34,8 @@ SUDO=
 # --- 1. packages from the machine's own sources -------------------------
 # The build (clang with its sanitizer and libFuzzer runtimes, a Recommends
 # only), the cross compilers of the test guests, QEMU 7.2, what the scripts
-# call beyond a minimal system (xz, cpio, python3), and the libraries of the
+# call beyond a minimal system (xz, cpio, python3; man, groff, col and
+# mandoc, with which the tests check the man pages), and the libraries of the
 # audio drivers that QEMU 10.0 probes at every start (its gui modules: with
 # a library missing, it says "failed to open module"; with the module
 # missing, it would try QEMU 7.2's module of that name and refuse it).
@@ -43,7 +44,7 @@ PKGS=(build-essential meson ninja-build pkg-config libglib2.0-dev libzstd-dev
       qemu-user qemu-system-arm
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross
       gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
-      cpio python3
+      cpio python3 man-db groff-base bsdextrautils mandoc
       libpipewire-0.3-0 libpulse0 libsdl2-2.0-0 libjack-jackd2-0)
 missing=()
 for p in "${PKGS[@]}"; do
