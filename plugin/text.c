@@ -87,12 +87,13 @@ static void vcpu_insn_exec_with_regs(unsigned int vcpu_index, void *udata)
  * With a window (window.h): an instruction that the filters log, if the
  * window says so. One outside it leaves the pending line as it is (it is
  * the vCPU's last logged line, printed at exit), except with reg=, where
- * it ends the line after the registers' changes, as an instruction the
- * filters do not log would.
+ * it ends the line after the registers' changes (what the instruction
+ * that follows shows in the full log).
  */
 static inline void insn_exec_win(unsigned int vcpu_index, const ElInsn *insn,
                                  bool check_regs)
 {
+    bool was = check_regs && el_win_logging(vcpu_index);
     bool logged = el_win_step(vcpu_index, EL_WIN_ELIGIBLE |
                               el_win_flags(opts, insn->pc));
     ElVcpu *v;
@@ -105,10 +106,20 @@ static inline void insn_exec_win(unsigned int vcpu_index, const ElInsn *insn,
         return;
     }
     if (logged) {
+        if (check_regs && !was && v->regs && v->len == v->committed) {
+            /*
+             * The window opens here for this vCPU: the registers as it
+             * finds them are what the line's changes are seen against
+             * (as in the full log, where each instruction's start looks).
+             */
+            el_regs_check(v->regs, v);
+            v->len = v->committed;
+        }
         end_line(v, check_regs);
         start_line(v, insn);
-    } else if (check_regs && end_line(v, true)) {
-        v->repeat_at_exit = EL_EXIT_REPEATS_LINE_ENDED_UNLOGGED;
+    } else {
+        /* not printed again at exit: the window's lines are its slice */
+        end_line(v, true);
     }
 }
 

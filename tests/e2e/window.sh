@@ -156,6 +156,17 @@ win_sys() {
     win_compare "$fmt" "$@"
 }
 
+# win_sys_regs ...: win_sys with reg=x* in both copies (API 4, text): the
+# registers' changes of each line are those of the full log
+win_sys_regs() {
+    local ver=$1 api=$2 fmt=$3 guest=$4 smp=$5; shift 5
+    sys "$ver" "$guest" "$smp" "$(win_arg "$api" "$fmt" 'reg=x*' "$@")" \
+        "$(wcopy "$api"),outfile=$T/full.log,reg=x*" >/dev/null 2>"$T/qemu.err" \
+        || fail "QEMU failed: $(head -1 "$T/qemu.err")" || return 1
+    grep -q -- ' -> 0x' "$T/full.log" || fail "no register in the full log" || return 1
+    win_compare "$fmt" "$@"
+}
+
 win_cases_sys() {
     local ver=$1 api=$2 fmt=$3 e="$G/system/aarch64/hello.elf"
     case $4 in
@@ -165,6 +176,9 @@ win_cases_sys() {
     ranges) win_sys "$ver" "$api" "$fmt" hello 1 \
                 "afilter=$(symrange "$e" ram_work)" \
                 "afilter=$(symrange "$e" uart_putc)" "start=$(sym "$e" main)" ;;
+    regs) win_sys_regs "$ver" "$api" "$fmt" hello 1 skip=300 limit=700 ;;
+    regs_start_stop) win_sys_regs "$ver" "$api" "$fmt" hello 1 \
+                         "start=$(sym "$e" main 4)" "stop=$(sym "$e" uart_puthex)" ;;
     ranges_mid) win_sys "$ver" "$api" "$fmt" hello 1 \
                     "afilter=$(insn "$e" ram_work 3)-$(symrange "$e" ram_work | cut -d- -f2)" \
                     "afilter=$(insn "$e" uart_putc 1)" ;;
@@ -176,6 +190,8 @@ for fmt in text bin; do
         eval "test_window_${c}_${fmt}_72_system() { win_cases_sys 7.2 v1 $fmt $c; }"
     done
 done
+test_window_regs_text_100_system() { win_cases_sys 10.0 v4 text regs; }
+test_window_regs_start_stop_text_100_system() { win_cases_sys 10.0 v4 text regs_start_stop; }
 
 # A start= that never executes: nothing is logged, and a line says why.
 win_never() {
