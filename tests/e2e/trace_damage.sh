@@ -146,11 +146,11 @@ test_damage_random_bytes() {
 
 test_damage_future_version_is_refused() {
     local cmd
-    "$DMG_MK" --insns 50 --min-reader 2 "$T/v2.bin" || fail "mktrace failed" || return 1
+    "$DMG_MK" --insns 50 --min-reader 3 "$T/v2.bin" || fail "mktrace failed" || return 1
     for cmd in dump stats info; do
         dmg_run "$cmd" "$T/v2.bin"
         [ "$dmg_rc" -eq 2 ] || fail "$cmd: exit $dmg_rc" || return 1
-        grep -qx "execlog: $T/v2.bin: offset 0xa: written for reader version 2; this reader knows up to 1" \
+        grep -qx "execlog: $T/v2.bin: offset 0xa: written for reader version 3; this reader knows up to 2" \
             "$T/err" || fail "$cmd: message: $(cat "$T/err")" || return 1
     done
 }
