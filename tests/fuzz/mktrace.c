@@ -648,7 +648,8 @@ static int hostile(const char *kind, const char *out)
     }
     h = file.p;
     memcpy(h, EL_MAGIC, EL_MAGIC_LEN);
-    el_put_u16(h + EL_HDR_VERSION, EL_FORMAT_VERSION);
+    /* version 1: what the corpus's hostile traces were made as */
+    el_put_u16(h + EL_HDR_VERSION, 1);
     el_put_u16(h + EL_HDR_MIN_READER, 1);
     el_put_u32(h + EL_HDR_HEADER_SIZE, EL_HEADER_SIZE);
     el_put_u32(h + EL_HDR_CHUNK_SIZE, chunk);
@@ -747,8 +748,9 @@ int main(int argc, char **argv)
     claim(EL_HEADER_SIZE);
     h = file.p;
     memcpy(h, EL_MAGIC, EL_MAGIC_LEN);
+    /* a version-1 trace (nothing partial) unless a newer one is asked for */
     el_put_u16(h + EL_HDR_VERSION, (uint16_t)(min_reader > 1 ? min_reader :
-                                              EL_FORMAT_VERSION));
+                                              1));
     el_put_u16(h + EL_HDR_MIN_READER, (uint16_t)min_reader);
     el_put_u32(h + EL_HDR_HEADER_SIZE, EL_HEADER_SIZE);
     el_put_u32(h + EL_HDR_CHUNK_SIZE, chunk_size);
