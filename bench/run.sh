@@ -12,8 +12,9 @@
 #   BENCH_DIR=DIR      where traces go (default /tmp): a fresh subdirectory
 #                      is made there and removed at exit
 #   BENCH_LARGE=1      also run at scale 12 (~73M instructions), no upstream
-#   BENCH_ONLY=text|bin  only the text section (vs upstream) or only the
-#                      binary-trace section (scale 12, ~73M instructions)
+#   BENCH_ONLY=text|bin|window  only the text section (vs upstream), only
+#                      the binary-trace section (scale 12, ~73M instructions),
+#                      or only bench/window.sh (start= that never fires)
 #   QEMU=qemu-aarch64  the QEMU 7.2 user-mode emulator
 
 set -euo pipefail
@@ -378,11 +379,15 @@ echo "method:   wall time of the whole QEMU process, median of $RUNS runs" \
      "sync and a ${SETTLE} s pause before each run"
 
 STATUS=0
-if [[ ${BENCH_ONLY:-} != bin ]]; then
+if [[ ${BENCH_ONLY:-} != bin && ${BENCH_ONLY:-} != window ]]; then
     run_section 1 1 1024
 fi
-if [[ ${BENCH_ONLY:-} != text ]]; then
+if [[ ${BENCH_ONLY:-} != text && ${BENCH_ONLY:-} != window ]]; then
     run_bin_section 12
+fi
+if [[ ${BENCH_ONLY:-} == "" || ${BENCH_ONLY} == window ]]; then
+    echo
+    bench/window.sh || STATUS=1     # what tracing costs while it is off
 fi
 if [[ ${BENCH_LARGE:-0} == 1 ]]; then
     run_section 12 0 5120

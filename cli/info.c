@@ -145,6 +145,9 @@ int cmd_info(int argc, char **argv)
     }
     printf("plugin api: %" PRIu32 "\n", s->api);
     printf("compressed: %s\n", (s->flags & EL_FLAG_ZSTD) ? "yes" : "no");
+    if (s->flags & EL_FLAG_PARTIAL) {
+        printf("partial: yes (filters or a window chose what was recorded)\n");
+    }
     printf("file size: %" PRIu64 "\n", s->file_size);
     printf("chunk size: %" PRIu32 "\n", s->chunk_size);
     printf("chunks: %" PRIu64 "\n", s->n_chunks);

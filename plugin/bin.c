@@ -24,12 +24,16 @@
 #include "serial.h"
 #include "shm.h"
 #include "watcher.h"
+#include "window.h"
 
 #define BIN_VCPU_MAX 65536
 
 static bool system_mode;
 static bool values;             /* values=on */
 static bool binary_noted;       /* binary= is in the header */
+static const ElOptions *bin_opts;
+static bool filtering;          /* ifilter=/afilter=: TBs of logged ones */
+static bool windowed;           /* a window option (window.h) */
 
 /* ------------------------------------------------------------------------ */
 /* Run time: these run for every block, instruction or memory access.      */
@@ -51,15 +55,23 @@ static inline ElBinVcpu *bin_get(unsigned int vcpu_index)
  * inline counter if it was counted that way (compat.h), else it is already
  * in place (bin_insn_exec).
  */
+static void bin_block_win(ElBinVcpu *w, unsigned int vcpu_index,
+                          uint32_t tb, bool counted);
+
 static inline void bin_block(unsigned int vcpu_index, void *udata,
                              bool counted, bool regs)
 {
     ElBinVcpu *w = bin_get(vcpu_index);
 
     if (__builtin_expect(w != NULL, 1)) {
-        uint64_t started = w->open_counted ?
-                           el_progress_read(vcpu_index, &w->live, true) : 0;
+        uint64_t started;
 
+        if (windowed) {
+            bin_block_win(w, vcpu_index, (uint32_t)(uintptr_t)udata, counted);
+            return;
+        }
+        started = w->open_counted ?
+                  el_progress_read(vcpu_index, &w->live, true) : 0;
         if (regs) {
             /*
              * What the last instruction that started changed (binregs.h);
@@ -126,9 +138,110 @@ static void bin_insn_exec(unsigned int vcpu_index, void *udata)
 {
     ElBinVcpu *w = bin_get(vcpu_index);
 
-    if (__builtin_expect(w != NULL, 1)) {
+    if (__builtin_expect(w != NULL, 1) &&
+        (!windowed || el_win_logging(vcpu_index))) {
         el_bin_insn(w, (uint32_t)(uintptr_t)udata);
     }
+}
+
+/*
+ * With a window (window.h): a callback per instruction the filters log,
+ * udata (TB id << 16 | index in the TB | EL_WIN_* << 48). A block's record
+ * starts at its first logged instruction: when that is not the TB's first
+ * (the window opened inside the block), the record names a TB made of the
+ * rest of the block (bin_tail), so that a BLOCK holds only logged
+ * instructions and its count stays exact; the window closing inside a
+ * block ends the count there.
+ */
+typedef struct BinWin {
+    uint32_t tb;            /* the open block's TB as translated */
+    uint32_t base;          /* index in it of the block's first */
+    uint32_t next;          /* the index that continues the block */
+    bool open;
+} __attribute__((aligned(64))) BinWin;
+
+static BinWin bin_win[BIN_VCPU_MAX];
+
+/*
+ * The TB of instructions @from.. of TB @tb, defined on first sight. Once
+ * per vCPU and window at most (where the window opens): takes the static
+ * lock and may allocate.
+ */
+static uint32_t bin_tail(uint32_t tb, uint32_t from)
+{
+    uint32_t id = tb;
+    bool ok;
+
+    el_bin_static_lock();
+    ok = el_bin_tb_tail(tb, from, &id);
+    el_bin_static_unlock();
+    if (!ok) {
+        static int warned;
+
+        if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED)) {
+            fprintf(stderr, "execlog: out of memory where the window "
+                    "opened; a block's first instructions are recorded as "
+                    "if they ran\n");
+        }
+    }
+    return ok ? id : tb;
+}
+
+static void bin_win_insn(unsigned int vcpu_index, void *udata)
+{
+    uintptr_t u = (uintptr_t)udata;
+    uint32_t tb = (uint32_t)(u >> 16), i = (uint32_t)(u & 0xffff);
+    ElBinVcpu *w;
+    BinWin *s;
+
+    if (!el_win_step(vcpu_index, (unsigned)(u >> 48))) {
+        return;
+    }
+    w = bin_get(vcpu_index);
+    if (__builtin_expect(w == NULL, 0)) {
+        return;
+    }
+    s = &bin_win[vcpu_index];
+    if (i == 0 || !s->open || s->tb != tb || s->next != i) {
+        /* the block left may have been counted inline (bin_block_win) */
+        uint64_t started = w->open_counted ?
+                           el_progress_read(vcpu_index, &w->live, true) : 0;
+
+        el_bin_block(w, i == 0 ? tb : bin_tail(tb, i), started, false);
+        s->tb = tb;
+        s->base = i;
+        s->open = true;
+    }
+    el_bin_insn(w, i - s->base);
+    s->next = i + 1;
+}
+
+/*
+ * With a window without skip= or limit=, the blocks that hold no start= or
+ * stop= instruction are recorded whole or not at all, decided where they
+ * start (window.h: el_win_block), and counted as without a window. The
+ * inline counter is read at every block start: what a block that is not
+ * recorded counted is dropped there.
+ */
+static void bin_block_win(ElBinVcpu *w, unsigned int vcpu_index,
+                          uint32_t tb, bool counted)
+{
+    uint64_t raw = el_progress_read(vcpu_index, &w->live, true);
+    uint64_t started = w->open_counted ? raw : 0;
+
+    bin_win[vcpu_index].open = false;
+    if (!el_win_block(vcpu_index)) {
+        el_bin_settle(w, started);
+        w->open_counted = false;
+        return;
+    }
+    el_bin_block(w, tb, started, counted);
+}
+
+/* An instruction the filters do not log, at start= or stop=. */
+static void bin_trigger_win(unsigned int vcpu_index, void *udata)
+{
+    el_win_step(vcpu_index, (unsigned)(uintptr_t)udata);
 }
 
 /*
@@ -161,7 +274,8 @@ static inline void bin_access(unsigned int vcpu_index,
     uint32_t device = 0;
     uint64_t paddr = 0, lo = 0, hi = 0;
 
-    if (__builtin_expect(w == NULL, 0)) {
+    if (__builtin_expect(w == NULL, 0) ||
+        (windowed && !el_win_logging(vcpu_index))) {
         return;
     }
     /*
@@ -257,19 +371,28 @@ static uint64_t *bin_single_counter(void)
  * format=bin: define the TB's instructions (once each) and the TB, then ask
  * for a callback at the start of the TB, one per memory access, and count
  * inline as each instruction starts (to know how far the block got; a
- * callback per instruction where that cannot be done).
+ * callback per instruction where that cannot be done). With ifilter= or
+ * afilter=, the TB recorded is the list of the instructions they log (a
+ * BLOCK holds only logged instructions), and the block's callback sits on
+ * its first logged instruction. With a window (window.h), a callback per
+ * logged instruction (bin_win_insn), and only while el_win_translate_tb()
+ * says so.
  */
 static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
     size_t n = qemu_plugin_tb_n_insns(tb);
     uint32_t ids[n ? n : 1];
-    uint32_t tb_id;
+    int32_t index[n ? n : 1];   /* in the recorded TB; -1: not logged */
+    uint32_t m = 0;
+    size_t first = n;
+    uint32_t tb_id = 0;
     bool ok = true;
-    bool counted;
+    bool counted, per_insn;
     bool regs = el_binregs_on();
-    uint64_t *single = bin_single_counter();
+    uint64_t *single;
 
     (void)id;
+    single = bin_single_counter();
     el_bin_static_lock();
     if (!system_mode && !binary_noted) {
         /* QEMU knows the guest program once it runs its first code */
@@ -289,16 +412,28 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         el_modules_note(qemu_plugin_insn_vaddr(first),
                         qemu_plugin_insn_haddr(first));
     }
+    if (windowed && !el_win_translate_tb(tb)) {
+        el_bin_static_unlock();
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
         char *disas = qemu_plugin_insn_disas(insn);
+        const char *d = disas ? disas : "";
         uint8_t bytes[EL_INSN_MAX_BYTES];
-        size_t size = el_insn_bytes(insn, bytes, sizeof(bytes));
+        size_t size;
         bool created;
-        const ElInsn *info = el_insn_cache_get(vaddr, bytes, size,
-                                               disas ? disas : "", &created);
+        const ElInsn *info;
 
+        index[i] = -1;
+        if (filtering && !el_match_ifilter(bin_opts, d) &&
+            !el_match_afilter(bin_opts, vaddr)) {
+            free(disas);
+            continue;
+        }
+        size = el_insn_bytes(insn, bytes, sizeof(bytes));
+        info = el_insn_cache_get(vaddr, bytes, size, d, &created);
         free(disas);
         if (!info) {
             ok = false;
@@ -308,9 +443,13 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
             el_bin_def_insn(info->id, info->pc, info->bytes, info->size,
                             info->disas, info->disas_len);
         }
-        ids[i] = info->id;
+        if (first == n) {
+            first = i;
+        }
+        index[i] = (int32_t)m;
+        ids[m++] = info->id;
     }
-    ok = ok && el_bin_tb(ids, (uint32_t)n, &tb_id);
+    ok = ok && (m == 0 || el_bin_tb(ids, m, &tb_id));
     el_bin_static_unlock();
     if (!ok) {
         fprintf(stderr, "execlog: out of memory at translation; the trace "
@@ -318,24 +457,84 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         return;
     }
 
-    counted = n > 0 && el_progress_count(qemu_plugin_tb_get_insn(tb, 0),
-                                         single);
-    if (regs) {
+    if (windowed && !el_win_counting()) {
+        bool trigger = false;
+
+        for (size_t i = 0; i < n && !trigger; i++) {
+            trigger = el_win_flags(bin_opts, qemu_plugin_insn_vaddr(
+                                   qemu_plugin_tb_get_insn(tb, i))) != 0;
+        }
+        per_insn = trigger;
+    } else {
+        per_insn = windowed;
+    }
+    if (per_insn) {
+        for (size_t i = 0; i < n; i++) {
+            struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+            uintptr_t flags = el_win_flags(bin_opts,
+                                           qemu_plugin_insn_vaddr(insn));
+
+            if (index[i] < 0) {
+                if (flags) {
+                    qemu_plugin_register_vcpu_insn_exec_cb(
+                        insn, bin_trigger_win, QEMU_PLUGIN_CB_NO_REGS,
+                        (void *)flags);
+                }
+                continue;
+            }
+            uintptr_t at = ((uintptr_t)tb_id << 16) | (uint32_t)index[i];
+
+            qemu_plugin_register_vcpu_insn_exec_cb(
+                insn, bin_win_insn, QEMU_PLUGIN_CB_NO_REGS,
+                (void *)(at | (flags | EL_WIN_ELIGIBLE) << 48));
+            qemu_plugin_register_vcpu_mem_cb(insn, values ? bin_mem_values :
+                                             bin_mem, QEMU_PLUGIN_CB_NO_REGS,
+                                             QEMU_PLUGIN_MEM_RW, (void *)at);
+        }
+        return;
+    }
+    if (m == 0) {
+        return;
+    }
+
+    if (first == 0 && regs) {
+        /* reg= comes without filters and windows (options.c) */
+        counted = el_progress_count(qemu_plugin_tb_get_insn(tb, 0), single);
         qemu_plugin_register_vcpu_tb_exec_cb(tb, counted ?
                                              bin_tb_exec_counted_regs :
                                              bin_tb_exec_regs,
                                              QEMU_PLUGIN_CB_R_REGS,
                                              (void *)(uintptr_t)tb_id);
-    } else {
+    } else if (first == 0) {
+        counted = el_progress_count(qemu_plugin_tb_get_insn(tb, 0), single);
         qemu_plugin_register_vcpu_tb_exec_cb(tb, counted ?
                                              bin_tb_exec_counted :
                                              bin_tb_exec,
                                              QEMU_PLUGIN_CB_NO_REGS,
                                              (void *)(uintptr_t)tb_id);
+    } else {
+        /*
+         * The block starts at its first logged instruction; its callback
+         * is registered before that instruction's count (API 4 runs an
+         * instruction's callbacks and inline operations in the order they
+         * were registered; API 1 runs callbacks first anyway).
+         */
+        counted = el_progress_possible(single);
+        qemu_plugin_register_vcpu_insn_exec_cb(
+            qemu_plugin_tb_get_insn(tb, first), counted ?
+            bin_tb_exec_counted : bin_tb_exec, QEMU_PLUGIN_CB_NO_REGS,
+            (void *)(uintptr_t)tb_id);
+        if (counted) {
+            el_progress_count(qemu_plugin_tb_get_insn(tb, first), single);
+        }
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = first; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+        uint32_t j = (uint32_t)index[i];
 
+        if (index[i] < 0) {
+            continue;
+        }
         if (regs && i > 0) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, bin_insn_regs,
                                                    QEMU_PLUGIN_CB_R_REGS,
@@ -344,15 +543,15 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         if (!counted) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, bin_insn_exec,
                                                    QEMU_PLUGIN_CB_NO_REGS,
-                                                   (void *)(uintptr_t)i);
-        } else if (i > 0) {
+                                                   (void *)(uintptr_t)j);
+        } else if (i > first) {
             el_progress_count(insn, single);
         }
         qemu_plugin_register_vcpu_mem_cb(insn, values ? bin_mem_values :
                                          bin_mem, QEMU_PLUGIN_CB_NO_REGS,
                                          QEMU_PLUGIN_MEM_RW,
                                          (void *)(((uintptr_t)tb_id << 16) |
-                                                  i));
+                                                  j));
     }
 }
 
@@ -412,11 +611,23 @@ static void plugin_exit(qemu_plugin_id_t id, void *p)
     }
     free(w);
     el_watch_clean_exit();
+    el_win_exit_report();
 }
 
 static void watcher_write_bin(int fd)
 {
     el_bin_salvage(fd);
+}
+
+/*
+ * Every callback of this front end; also after QEMU dropped them all
+ * (qemu_plugin_reset: window.h).
+ */
+static void register_callbacks(qemu_plugin_id_t id)
+{
+    qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
+    qemu_plugin_register_vcpu_tb_trans_cb(id, vcpu_tb_trans_bin);
+    qemu_plugin_register_atexit_cb(id, plugin_exit, NULL);
 }
 
 int el_bin_install(qemu_plugin_id_t id, const qemu_info_t *info,
@@ -431,6 +642,7 @@ int el_bin_install(qemu_plugin_id_t id, const qemu_info_t *info,
         .api = EL_API,
         .meta = meta ? meta : "",
         .min_reader = opts->values || opts->n_regs ? EL_MIN_READER_VALUES : 1,
+        .partial = el_options_filtering(opts) || el_options_window(opts),
     };
     /* chunks in memory the watcher shares, written by a thread */
     bool shared = el_shm_init();
@@ -439,6 +651,10 @@ int el_bin_install(qemu_plugin_id_t id, const qemu_info_t *info,
     system_mode = info->system_emulation;
     values = opts->values;
     el_binregs_init(opts);
+    bin_opts = opts;
+    filtering = el_options_filtering(opts);
+    windowed = el_options_window(opts);
+    el_win_init(id, opts, register_callbacks);
     system_one_vcpu = info->system_emulation && info->system.max_vcpus == 1;
     r = el_bin_open(&cfg, err, errlen);
     free(meta);
@@ -455,8 +671,6 @@ int el_bin_install(qemu_plugin_id_t id, const qemu_info_t *info,
         el_serial_watch(id, info->target_name);
     }
 #endif
-    qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
-    qemu_plugin_register_vcpu_tb_trans_cb(id, vcpu_tb_trans_bin);
-    qemu_plugin_register_atexit_cb(id, plugin_exit, NULL);
+    register_callbacks(id);
     return 0;
 }

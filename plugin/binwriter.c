@@ -736,6 +736,8 @@ static struct {
     uint32_t id;
 } *tb_slots;
 static size_t tb_n_slots, tb_n_used;
+static size_t *tb_at;               /* by TB id: offset in tb_pool */
+static size_t tb_at_cap;
 
 static uint64_t tb_hash(const uint32_t *ids, uint32_t n)
 {
@@ -802,6 +804,17 @@ bool el_bin_tb(const uint32_t *ids, uint32_t n, uint32_t *id)
         tb_pool = p;
         tb_pool_cap = cap;
     }
+    if (tb_n_used >= tb_at_cap) {
+        size_t cap = tb_at_cap ? tb_at_cap * 2 : 4096;
+        size_t *a = realloc(tb_at, cap * sizeof(*a));
+
+        if (!a) {
+            return false;
+        }
+        tb_at = a;
+        tb_at_cap = cap;
+    }
+    tb_at[tb_n_used] = tb_pool_len;
     tb_slots[j].hash = h;
     tb_slots[j].at = tb_pool_len;
     tb_slots[j].id = (uint32_t)tb_n_used++;
@@ -811,6 +824,26 @@ bool el_bin_tb(const uint32_t *ids, uint32_t n, uint32_t *id)
     *id = tb_slots[j].id;
     el_bin_def_tb(*id, ids, n);
     return true;
+}
+
+bool el_bin_tb_tail(uint32_t tb, uint32_t from, uint32_t *id)
+{
+    uint32_t n, *rest;
+    bool ok;
+
+    if (tb >= tb_n_used || from >= tb_pool[tb_at[tb]]) {
+        return false;
+    }
+    n = tb_pool[tb_at[tb]] - from;
+    /* a copy: el_bin_tb() may move the pool */
+    rest = malloc(n * sizeof(*rest));
+    if (!rest) {
+        return false;
+    }
+    memcpy(rest, tb_pool + tb_at[tb] + 1 + from, n * sizeof(*rest));
+    ok = el_bin_tb(rest, n, id);
+    free(rest);
+    return ok;
 }
 
 static void meta_lock_take(int *lock)
@@ -1154,7 +1187,8 @@ int el_bin_open(const ElBinConfig *cfg, char *err, size_t errlen)
 {
     size_t meta_len = strlen(cfg->meta);
     uint32_t flags = (cfg->system ? EL_FLAG_SYSTEM : 0) |
-                     (cfg->zstd ? EL_FLAG_ZSTD : 0);
+                     (cfg->zstd ? EL_FLAG_ZSTD : 0) |
+                     (cfg->partial ? EL_FLAG_PARTIAL : 0);
 
     if (EL_HDR_META + meta_len > EL_HEADER_SIZE) {
         meta_len = EL_HEADER_SIZE - EL_HDR_META;

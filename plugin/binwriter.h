@@ -86,6 +86,7 @@ typedef struct ElBinConfig {
     uint32_t chunk_size;    /* 0: default */
     uint16_t min_reader;    /* 0: 1 */
     const char *meta;       /* "key=value\n" lines */
+    bool partial;           /* filters or a window: EL_FLAG_PARTIAL */
 } ElBinConfig;
 
 /*
@@ -148,6 +149,11 @@ bool el_bin_tb(const uint32_t *insns, uint32_t n, uint32_t *id);
  */
 void el_bin_def_module(uint64_t start, uint64_t end, uint64_t offset,
                        uint8_t flags, const char *path, size_t len);
+ * The id of the TB made of instructions @from.. of TB @tb (a block the
+ * window entered in its middle), as el_bin_tb(). False when out of memory
+ * or @tb has no such instructions.
+ */
+bool el_bin_tb_tail(uint32_t tb, uint32_t from, uint32_t *id);
 /* Device id of @name (0 for "RAM"), defining it on first sight. Lock-free
  * lookup for known names; takes the lock for a new one. */
 uint32_t el_bin_device(const char *name);

@@ -101,6 +101,32 @@ static inline void el_mem_value(qemu_plugin_meminfo_t info, uint64_t *lo,
 }
 
 /*
+ * qemu_plugin_reset(id, cb): flush the translated code and drop all of the
+ * plugin's callbacks, then call @cb (which registers what it needs again),
+ * at the next point where every vCPU is stopped. The window (window.c)
+ * uses it to instrument nothing while tracing is off. QEMU 7.2's (API 1)
+ * is broken: its plugin_reset_destroy() takes plugin.lock twice and
+ * releases it never, so any other thread that takes it (a new vCPU, a
+ * thread's exit) then waits forever. QEMU 10.0's (API 4, plugins/loader.c)
+ * takes and releases it once and flushes in an exclusive section
+ * (async_safe_run_on_cpu, tb_flush): used from API 4 on. Without it, every
+ * instruction keeps its callbacks while tracing is off, and they return at
+ * once.
+ */
+#define EL_HAVE_RESET (QEMU_PLUGIN_VERSION >= 4)
+
+static inline void el_reset(qemu_plugin_id_t id,
+                            void (*cb)(qemu_plugin_id_t id))
+{
+#if EL_HAVE_RESET
+    qemu_plugin_reset(id, cb);
+#else
+    (void)id;
+    (void)cb;
+#endif
+}
+
+/*
  * What upstream execlog prints at exit: API 1's execlog keeps a line for
  * every vCPU index up to the highest that logged an instruction; API 4's has
  * one for every vCPU that was initialised. Either way an empty pending line
@@ -166,6 +192,13 @@ static inline bool el_progress_count(struct qemu_plugin_insn *insn,
     return true;
 }
 
+/* Would el_progress_count() count (without registering anything)? */
+static inline bool el_progress_possible(uint64_t *single)
+{
+    (void)single;
+    return el_progress_board != NULL;
+}
+
 /* How many started, and start again from 0 (@take) or not. */
 static inline uint64_t el_progress_read(unsigned vcpu, uint64_t *single,
                                         bool take)
@@ -194,6 +227,11 @@ static inline bool el_progress_count(struct qemu_plugin_insn *insn,
                                                QEMU_PLUGIN_INLINE_ADD_U64,
                                                single, 1);
     return true;
+}
+
+static inline bool el_progress_possible(uint64_t *single)
+{
+    return single != NULL;
 }
 
 static inline uint64_t el_progress_read(unsigned vcpu, uint64_t *single,

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KNOWN_KEYS "ifilter, afilter, reg, rdisas, outfile, format, compress, " \
-    "values, bytes"
+#define KNOWN_KEYS "ifilter, afilter, reg, rdisas, outfile, format, " \
+                   "compress, values, bytes, start, stop, skip, limit, vcpu"
 
 /* How many bytes of a value a message shows. */
 #define SHOW_MAX 40
@@ -24,8 +24,14 @@
 #define MAX_PATTERN 256
 /* Longest outfile: Linux's PATH_MAX, NUL included. */
 #define MAX_PATH 4095
-/* Longest afilter: "0x" and 64 hexadecimal digits. */
+/* Longest address: "0x" and 64 hexadecimal digits. */
 #define MAX_HEX 66
+/* Longest afilter: an address range, START-END. */
+#define MAX_RANGE (2 * MAX_HEX + 1)
+/* Longest skip=/limit=: 20 digits hold 64 bits; leading zeros allowed. */
+#define MAX_DEC 66
+/* Highest vCPU index vcpu= takes (the plugin follows 65536 vCPUs). */
+#define MAX_VCPU 65535u
 
 typedef struct Parser {
     ElOptions *o;
@@ -236,6 +242,24 @@ bool el_match_afilter(const ElOptions *o, uint64_t vaddr)
             return true;
         }
     }
+    for (size_t i = 0; i < o->n_aranges; i++) {
+        if (vaddr >= o->aranges[i].lo && vaddr < o->aranges[i].end) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool el_match_vcpu(const ElOptions *o, unsigned index)
+{
+    if (o->n_vcpus == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < o->n_vcpus; i++) {
+        if (index >= o->vcpus[i].lo && index <= o->vcpus[i].hi) {
+            return true;
+        }
+    }
     return false;
 }
 
@@ -265,37 +289,231 @@ static int parse_ifilter(Parser *p, const KeyDesc *k, const char *val)
     return 0;
 }
 
-static int parse_afilter(Parser *p, const KeyDesc *k, const char *val)
+/*
+ * Parse @s, a hexadecimal address that is @val (@part NULL) or a part of it
+ * (@part names the part in the message, e.g. "end").
+ */
+static int get_hex(Parser *p, const KeyDesc *k, const char *val,
+                   const char *s, const char *part, uint64_t *out)
 {
-    char b[SHOW_BUF];
+    char b[SHOW_BUF], b2[SHOW_BUF];
     const char *hint = "";
-    uint64_t v = 0;
     size_t bad = 0;
+    char what[SHOW_BUF * 2 + 64];
 
-    switch (parse_hex(val, &v, &bad)) {
+    if (part) {
+        snprintf(what, sizeof(what), "%s '%s': its %s '%s'", k->name,
+                 show(val, b), part, show(s, b2));
+    } else {
+        snprintf(what, sizeof(what), "%s '%s'", k->name, show(val, b));
+    }
+    switch (parse_hex(s, out, &bad)) {
     case HEX_OK:
-        break;
+        return 0;
     case HEX_OVERFLOW:
-        return fail(p, "%s '%s' does not fit in 64 bits", k->name,
-                    show(val, b));
+        return fail(p, "%s does not fit in 64 bits", what);
     case HEX_NO_DIGITS:
         hint = " (no digits)";
         /* fall through */
     case HEX_BAD_CHAR:
-        if (val[bad] == '-' || val[bad] == '+') {
+        if (s[bad] == '-' || s[bad] == '+') {
             hint = " (no sign allowed)";
-        } else if (val[bad] == ' ' || val[bad] == '\t') {
+        } else if (s[bad] == ' ' || s[bad] == '\t') {
             hint = " (no spaces allowed)";
-        } else if (bad > 0 && hex_digit(val[bad - 1]) >= 0) {
+        } else if (bad > 0 && hex_digit(s[bad - 1]) >= 0) {
             hint = " (junk after the digits)";
         }
-        return fail(p, "%s '%s' is not a hexadecimal address%s", k->name,
-                    show(val, b), hint);
+        break;
+    }
+    return fail(p, "%s is not a hexadecimal address%s", what, hint);
+}
+
+/*
+ * afilter=ADDR, or afilter=START-END (end exclusive): a '-' after a valid
+ * START makes a range; anything else is read as one address, so that "-1"
+ * and "0x-1" keep their message (a sign).
+ */
+static int parse_afilter(Parser *p, const KeyDesc *k, const char *val)
+{
+    char b[SHOW_BUF];
+    const char *dash = strchr(val, '-');
+    uint64_t v = 0;
+
+    if (dash && dash > val && (size_t)(dash - val) <= MAX_HEX) {
+        char lo_s[MAX_HEX + 1];
+        size_t bad;
+        uint64_t lo, end;
+
+        memcpy(lo_s, val, (size_t)(dash - val));
+        lo_s[dash - val] = '\0';
+        if (parse_hex(lo_s, &lo, &bad) == HEX_OK) {
+            if (get_hex(p, k, val, dash + 1, "end", &end) != 0) {
+                return -1;
+            }
+            if (end <= lo) {
+                return fail(p, "%s '%s' is an empty range (its end, "
+                            "exclusive, must be above its start)", k->name,
+                            show(val, b));
+            }
+            ElRange *grown = realloc(p->o->aranges, (p->o->n_aranges + 1) *
+                                     sizeof(*grown));
+            if (!grown) {
+                return fail(p, "out of memory");
+            }
+            p->o->aranges = grown;
+            grown[p->o->n_aranges].lo = lo;
+            grown[p->o->n_aranges].end = end;
+            p->o->n_aranges++;
+            return 0;
+        }
+    }
+    if (get_hex(p, k, val, val, NULL, &v) != 0) {
+        return -1;
     }
     if (!push_u64(&p->o->afilters, &p->o->n_afilters, v)) {
         return fail(p, "out of memory");
     }
     return 0;
+}
+
+/* start=ADDR, stop=ADDR: the instruction at a virtual address. */
+static int parse_trigger(Parser *p, const KeyDesc *k, const char *val)
+{
+    bool start = strcmp(k->name, "start") == 0;
+    uint64_t v;
+
+    if (get_hex(p, k, val, val, NULL, &v) != 0) {
+        return -1;
+    }
+    if (start) {
+        p->o->start = v;
+        p->o->has_start = true;
+    } else {
+        p->o->stop = v;
+        p->o->has_stop = true;
+    }
+    return 0;
+}
+
+/* A decimal number of 64 bits at most: digits only. */
+static bool get_dec(const char *s, uint64_t *out, bool *overflow)
+{
+    uint64_t v = 0;
+
+    *overflow = false;
+    if (*s == '\0') {
+        return false;
+    }
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') {
+            return false;
+        }
+        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10) {
+            *overflow = true;
+        }
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *out = v;
+    return !*overflow;
+}
+
+/* skip=N, limit=N: instructions. */
+static int parse_count(Parser *p, const KeyDesc *k, const char *val)
+{
+    char b[SHOW_BUF];
+    bool overflow;
+    uint64_t v;
+
+    if (!get_dec(val, &v, &overflow)) {
+        if (overflow) {
+            return fail(p, "%s '%s' does not fit in 64 bits", k->name,
+                        show(val, b));
+        }
+        return fail(p, "%s '%s' is not a number of instructions (decimal "
+                    "digits only)", k->name, show(val, b));
+    }
+    if (strcmp(k->name, "limit") == 0) {
+        if (v == 0) {
+            return fail(p, "limit=0 would log nothing (limit=N logs N "
+                        "instructions at most, N >= 1)");
+        }
+        p->o->limit = v;
+    } else {
+        p->o->skip = v;
+    }
+    return 0;
+}
+
+/* One vCPU index of vcpu=LIST: decimal, at most MAX_VCPU. */
+static int get_vcpu(Parser *p, const KeyDesc *k, const char *val,
+                    const char *s, size_t len, uint32_t *out)
+{
+    char b[SHOW_BUF], item[MAX_DEC + 1];
+    bool overflow;
+    uint64_t v;
+
+    if (len == 0 || len > MAX_DEC) {
+        return fail(p, "%s '%s' is not a list of vCPU indexes (N or N-M, "
+                    "separated by ',,' on QEMU's command line)", k->name,
+                    show(val, b));
+    }
+    memcpy(item, s, len);
+    item[len] = '\0';
+    if (!get_dec(item, &v, &overflow)) {
+        return fail(p, "%s '%s' is not a list of vCPU indexes (N or N-M, "
+                    "separated by ',,' on QEMU's command line)", k->name,
+                    show(val, b));
+    }
+    if (v > MAX_VCPU) {
+        return fail(p, "%s '%s': vCPU %s is above %u", k->name, show(val, b),
+                    item, MAX_VCPU);
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/*
+ * vcpu=LIST: N or N-M (both included), separated by ',' (which QEMU's
+ * command line spells ",,"); repeatable, the lists add up.
+ */
+static int parse_vcpu(Parser *p, const KeyDesc *k, const char *val)
+{
+    char b[SHOW_BUF];
+    const char *s = val;
+
+    for (;;) {
+        size_t len = strcspn(s, ",");
+        const char *dash = memchr(s, '-', len);
+        ElVcpuRange r;
+        ElVcpuRange *grown;
+
+        if (dash) {
+            if (get_vcpu(p, k, val, s, (size_t)(dash - s), &r.lo) != 0 ||
+                get_vcpu(p, k, val, dash + 1,
+                         len - (size_t)(dash - s) - 1, &r.hi) != 0) {
+                return -1;
+            }
+            if (r.hi < r.lo) {
+                return fail(p, "%s '%s' has an empty range (%u-%u)",
+                            k->name, show(val, b), r.lo, r.hi);
+            }
+        } else {
+            if (get_vcpu(p, k, val, s, len, &r.lo) != 0) {
+                return -1;
+            }
+            r.hi = r.lo;
+        }
+        grown = realloc(p->o->vcpus, (p->o->n_vcpus + 1) * sizeof(*grown));
+        if (!grown) {
+            return fail(p, "out of memory");
+        }
+        p->o->vcpus = grown;
+        grown[p->o->n_vcpus++] = r;
+        if (s[len] == '\0') {
+            return 0;
+        }
+        s += len + 1;
+    }
 }
 
 static int parse_reg(Parser *p, const KeyDesc *k, const char *val)
@@ -392,7 +610,7 @@ static int parse_compress(Parser *p, const KeyDesc *k, const char *val)
 
 static const KeyDesc keys[] = {
     { "ifilter", true, 1, MAX_PATTERN, parse_ifilter },
-    { "afilter", true, 1, MAX_HEX, parse_afilter },
+    { "afilter", true, 1, MAX_RANGE, parse_afilter },
     { "reg", true, 2, MAX_PATTERN, parse_reg },
     { "rdisas", false, 2, MAX_PATTERN, parse_rdisas },
     { "outfile", false, 1, MAX_PATH, parse_outfile },
@@ -400,6 +618,11 @@ static const KeyDesc keys[] = {
     { "compress", false, 1, MAX_PATTERN, parse_compress },
     { "values", false, 4, MAX_PATTERN, parse_flag },
     { "bytes", false, 1, MAX_PATTERN, parse_flag },
+    { "start", false, 1, MAX_HEX, parse_trigger },
+    { "stop", false, 1, MAX_HEX, parse_trigger },
+    { "skip", false, 1, MAX_DEC, parse_count },
+    { "limit", false, 1, MAX_DEC, parse_count },
+    { "vcpu", true, 1, MAX_PATTERN, parse_vcpu },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -463,11 +686,16 @@ static int check_together(Parser *p)
     if (o->format == EL_FORMAT_BIN && !o->outfile) {
         return fail(p, "format=bin needs outfile=PATH");
     }
-    if (o->format == EL_FORMAT_BIN &&
-        (o->n_ifilters || o->n_afilters || o->rdisas_given)) {
-        return fail(p, "format=bin records every instruction: ifilter, "
-                    "afilter and rdisas are for format=text (filter "
-                    "with 'execlog dump --pc' instead)");
+    if (o->format == EL_FORMAT_BIN && o->rdisas_given) {
+        return fail(p, "format=bin records every watched register's "
+                    "changes: rdisas is for format=text");
+    }
+    if (o->format == EL_FORMAT_BIN && o->n_regs &&
+        (o->n_ifilters || o->n_afilters || o->n_aranges || o->has_start ||
+         o->has_stop || o->skip || o->limit || o->n_vcpus)) {
+        return fail(p, "format=bin takes reg= only for whole runs: no "
+                    "ifilter, afilter or window (start, stop, skip, limit, "
+                    "vcpu) with it yet");
     }
     if (o->format == EL_FORMAT_BIN && o->bytes) {
         return fail(p, "bytes=on is for format=text (a binary trace has "
@@ -521,6 +749,8 @@ void el_options_free(ElOptions *o)
     free(o->ifilters);
     free(o->regs);
     free(o->afilters);
+    free(o->aranges);
+    free(o->vcpus);
     free(o->outfile);
     memset(o, 0, sizeof(*o));
 }

@@ -24,9 +24,11 @@
 #include "execlog/textfmt.h"
 #include "vcpu.h"
 #include "watcher.h"
+#include "window.h"
 
 static const ElOptions *opts;
 static bool filtering;          /* any ifilter= or afilter= */
+static bool windowed;           /* any window option (window.h) */
 static bool system_mode;
 
 /* ------------------------------------------------------------------------ */
@@ -81,6 +83,62 @@ static void vcpu_insn_exec_with_regs(unsigned int vcpu_index, void *udata)
     }
 }
 
+/*
+ * With a window (window.h): an instruction that the filters log, if the
+ * window says so. One outside it leaves the pending line as it is (it is
+ * the vCPU's last logged line, printed at exit), except with reg=, where
+ * it ends the line after the registers' changes (what the instruction
+ * that follows shows in the full log).
+ */
+static inline void insn_exec_win(unsigned int vcpu_index, const ElInsn *insn,
+                                 bool check_regs)
+{
+    bool was = check_regs && el_win_logging(vcpu_index);
+    bool logged = el_win_step(vcpu_index, EL_WIN_ELIGIBLE |
+                              el_win_flags(opts, insn->pc));
+    ElVcpu *v;
+
+    if (!logged && !check_regs) {
+        return;                 /* the common case while tracing is off */
+    }
+    v = el_vcpu_get(vcpu_index);
+    if (__builtin_expect(v == NULL, 0)) {
+        return;
+    }
+    if (logged) {
+        if (check_regs && !was && v->regs && v->len == v->committed) {
+            /*
+             * The window opens here for this vCPU: the registers as it
+             * finds them are what the line's changes are seen against
+             * (as in the full log, where each instruction's start looks).
+             */
+            el_regs_check(v->regs, v);
+            v->len = v->committed;
+        }
+        end_line(v, check_regs);
+        start_line(v, insn);
+    } else {
+        /* not printed again at exit: the window's lines are its slice */
+        end_line(v, true);
+    }
+}
+
+static void vcpu_insn_exec_win(unsigned int vcpu_index, void *udata)
+{
+    insn_exec_win(vcpu_index, udata, false);
+}
+
+static void vcpu_insn_exec_win_regs(unsigned int vcpu_index, void *udata)
+{
+    insn_exec_win(vcpu_index, udata, true);
+}
+
+/* An instruction the filters do not log, at start= or stop=. */
+static void vcpu_trigger_win(unsigned int vcpu_index, void *udata)
+{
+    el_win_step(vcpu_index, (unsigned)(uintptr_t)udata);
+}
+
 /* An instruction that is not logged but ends the pending line's changes. */
 static void vcpu_insn_exec_only_regs(unsigned int vcpu_index, void *udata)
 {
@@ -113,13 +171,18 @@ static inline void mem_access(unsigned int vcpu_index,
                               qemu_plugin_meminfo_t info, uint64_t vaddr,
                               bool values)
 {
-    ElVcpu *v = el_vcpu_get(vcpu_index);
+    ElVcpu *v;
     struct qemu_plugin_hwaddr *hw;
-    int is_store = qemu_plugin_mem_is_store(info);
+    int is_store;
 
+    if (windowed && !el_win_logging(vcpu_index)) {
+        return;
+    }
+    v = el_vcpu_get(vcpu_index);
     if (__builtin_expect(v == NULL, 0)) {
         return;
     }
+    is_store = qemu_plugin_mem_is_store(info);
     hw = system_mode ? qemu_plugin_get_hwaddr(info, vaddr) : NULL;
     if (hw) {
         /*
@@ -183,11 +246,15 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     bool rdisas = opts->rdisas && watch_regs;
 
     (void)id;
+    if (windowed && !el_win_translate_tb(tb)) {
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
         char *disas = qemu_plugin_insn_disas(insn);
         const char *d = disas ? disas : "";
+        unsigned trigger = windowed ? el_win_flags(opts, vaddr) : 0;
 
         if (skip && el_match_ifilter(opts, d)) {
             skip = false;
@@ -212,6 +279,11 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
                     insn, vcpu_insn_exec_only_regs, QEMU_PLUGIN_CB_R_REGS,
                     NULL);
             }
+            if (trigger) {
+                qemu_plugin_register_vcpu_insn_exec_cb(
+                    insn, vcpu_trigger_win, QEMU_PLUGIN_CB_NO_REGS,
+                    (void *)(uintptr_t)trigger);
+            }
         } else {
             uint8_t bytes[EL_INSN_MAX_BYTES];
             size_t size = el_insn_bytes(insn, bytes, sizeof(bytes));
@@ -223,7 +295,13 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
                                                  vcpu_mem_values : vcpu_mem,
                                                  QEMU_PLUGIN_CB_NO_REGS,
                                                  QEMU_PLUGIN_MEM_RW, NULL);
-                if (regs_this) {
+                if (windowed) {
+                    qemu_plugin_register_vcpu_insn_exec_cb(
+                        insn, regs_this ? vcpu_insn_exec_win_regs :
+                        vcpu_insn_exec_win, regs_this ?
+                        QEMU_PLUGIN_CB_R_REGS : QEMU_PLUGIN_CB_NO_REGS,
+                        (void *)info);
+                } else if (regs_this) {
                     qemu_plugin_register_vcpu_insn_exec_cb(
                         insn, vcpu_insn_exec_with_regs, QEMU_PLUGIN_CB_R_REGS,
                         (void *)info);
@@ -339,13 +417,27 @@ static void plugin_exit(qemu_plugin_id_t id, void *p)
     (void)p;
     text_write_all(el_vcpu_count(), el_vcpu_get);
     el_watch_clean_exit();
+    el_win_exit_report();
+}
+
+/*
+ * Every callback of this front end; also after QEMU dropped them all
+ * (qemu_plugin_reset: window.h).
+ */
+static void register_callbacks(qemu_plugin_id_t id)
+{
+    qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
+    qemu_plugin_register_vcpu_tb_trans_cb(id, vcpu_tb_trans);
+    qemu_plugin_register_atexit_cb(id, plugin_exit, NULL);
 }
 
 int el_text_install(qemu_plugin_id_t id, const qemu_info_t *info,
                     const ElOptions *options, char *err, size_t errlen)
 {
     opts = options;
-    filtering = opts->n_ifilters > 0 || opts->n_afilters > 0;
+    filtering = el_options_filtering(opts);
+    windowed = el_options_window(opts);
+    el_win_init(id, opts, register_callbacks);
     el_insn_cache_set_bytes(opts->bytes);
     system_mode = info->system_emulation;
     if (opts->outfile) {
@@ -367,8 +459,6 @@ int el_text_install(qemu_plugin_id_t id, const qemu_info_t *info,
             el_watch_missing();
         }
     }
-    qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
-    qemu_plugin_register_vcpu_tb_trans_cb(id, vcpu_tb_trans);
-    qemu_plugin_register_atexit_cb(id, plugin_exit, NULL);
+    register_callbacks(id);
     return 0;
 }

@@ -55,6 +55,13 @@
 #define EL_STATE_COMPLETE 2u
 #define EL_FLAG_SYSTEM 1u
 #define EL_FLAG_ZSTD 2u
+/*
+ * Version 2: the trace holds what filters or a window selected (afilter=,
+ * ifilter=, start=, stop=, skip=, limit=, vcpu=), not every instruction; a
+ * TB is then the list of the instructions recorded from a translated
+ * block, not necessarily contiguous code. min_reader is 2.
+ */
+#define EL_FLAG_PARTIAL 4u
 
 /* chunk header field offsets */
 #define EL_CK_VCPU 4

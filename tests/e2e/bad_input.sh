@@ -61,7 +61,7 @@ refused_start() {
     check_refused "$rc" "$2" start "$3"
 }
 
-KNOWN="(known: ifilter, afilter, reg, rdisas, outfile, format, compress, values, bytes)"
+KNOWN="(known: ifilter, afilter, reg, rdisas, outfile, format, compress, values, bytes, start, stop, skip, limit, vcpu)"
 NEEDS_V4="needs QEMU >= 9.2 (this build is for plugin API 1; use libexeclog-v4.so with QEMU 9.2+)"
 
 test_bad_unknown_option() { refused v1 foo=1 "unknown option 'foo=1' $KNOWN"; }
@@ -214,11 +214,6 @@ test_bad_compress_twice() {
 test_bad_compress_without_bin() {
     refused v4 "outfile=$T/t.log,compress=zstd" "compress=zstd needs format=bin"
 }
-test_bad_bin_with_filter() {
-    refused v4 "format=bin,outfile=$T/t.bin,ifilter=ldr" \
-        "format=bin records every instruction: ifilter, afilter and rdisas are for format=text (filter with 'execlog dump --pc' instead)"
-}
-
 # QEMU 10.0 user mode refuses the same way
 bad100() { need_user 10.0 aarch64 || return; refused v4user "$@"; }
 test_bad_unknown_option_100_user() { bad100 foo=1 "unknown option 'foo=1' $KNOWN"; }
@@ -236,4 +231,48 @@ test_bad_bin_without_outfile_100_user() {
 }
 test_bad_outfile_unwritable_100_user() {
     bad100 outfile=/nonexistent/t.log "outfile '/nonexistent/t.log': cannot open: No such file or directory"
+}
+test_bad_bin_reg_with_window() {
+    refused v4 "format=bin,outfile=$T/t.bin,reg=x1,start=40000000" \
+        "format=bin takes reg= only for whole runs: no ifilter, afilter or window (start, stop, skip, limit, vcpu) with it yet"
+}
+test_bad_bin_rdisas() {
+    refused v4 "format=bin,outfile=$T/t.bin,reg=x1,rdisas=on" \
+        "format=bin records every watched register's changes: rdisas is for format=text"
+}
+
+# ranges and windows (window.h)
+test_bad_afilter_empty_range() {
+    refused v1 afilter=400b00-400a00 \
+        "afilter '400b00-400a00' is an empty range (its end, exclusive, must be above its start)"
+}
+test_bad_afilter_range_end() {
+    refused v4 afilter=40000000-4000zz \
+        "afilter '40000000-4000zz': its end '4000zz' is not a hexadecimal address (junk after the digits)"
+}
+test_bad_start_not_hex() {
+    refused v1 start=main "start 'main' is not a hexadecimal address"
+}
+test_bad_stop_twice() {
+    refused v4 stop=10,stop=20 \
+        "option 'stop' given twice ('10', then '20'); it takes one value"
+}
+test_bad_skip_not_decimal() {
+    refused v1 skip=0x10 \
+        "skip '0x10' is not a number of instructions (decimal digits only)"
+}
+test_bad_limit_zero() {
+    refused v4 limit=0 \
+        "limit=0 would log nothing (limit=N logs N instructions at most, N >= 1)"
+}
+test_bad_vcpu_list() {
+    refused v1 vcpu=1-x \
+        "vcpu '1-x' is not a list of vCPU indexes (N or N-M, separated by ',,' on QEMU's command line)"
+}
+# QEMU splits at ',': "vcpu=0,2" is vcpu=0 and an option "2"
+test_bad_vcpu_single_comma() {
+    refused v4 vcpu=0,2 "unknown option '2=on' $KNOWN"
+}
+test_bad_vcpu_reversed() {
+    refused v1 vcpu=3-1 "vcpu '3-1' has an empty range (3-1)"
 }

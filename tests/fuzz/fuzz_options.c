@@ -10,8 +10,10 @@
  *     a known KEY, the options are left all zero, and a smaller message
  *     buffer gets the same result with the message cut short;
  *   - on 0, what was parsed is what the arguments say (counts, values), and
- *     every afilter equals what upstream execlog reads from the same text
- *     (g_ascii_strtoull(, 16)), and it is text upstream reads in full;
+ *     every exact afilter (and start=, stop=, each end of an afilter range)
+ *     equals what upstream execlog reads from the same text
+ *     (g_ascii_strtoull(, 16)), and it is text upstream reads in full; a
+ *     range's end is above its start; skip/limit are decimal digits;
  *   - whatever API 1 accepts, API 4 accepts the same way;
  *   - nothing leaks (AddressSanitizer's leak check).
  *
@@ -43,6 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const known[] = {
     "ifilter", "afilter", "reg", "rdisas", "outfile", "format", "compress",
+    "start", "stop", "skip", "limit", "vcpu",
 };
 #define N_KNOWN (sizeof(known) / sizeof(known[0]))
 
@@ -113,7 +116,7 @@ static bool upstream_reads_all(const char *v, uint64_t *out)
 /* An accepted parse says what the arguments say. */
 static void check_parsed(const ElOptions *o, int argc, char **argv)
 {
-    size_t ni = 0, na = 0, nr = 0;
+    size_t ni = 0, na = 0, nr = 0, nrange = 0;
     const char *outfile = NULL, *v;
     bool bin = false, zstd = false;
 
@@ -128,9 +131,41 @@ static void check_parsed(const ElOptions *o, int argc, char **argv)
             }
             ni++;
         } else if ((v = value_of(argv[i], "afilter"))) {
-            CHECK(na < o->n_afilters);
-            CHECK(upstream_reads_all(v, &up) && up == o->afilters[na]);
-            na++;
+            const char *dash = strchr(v, '-');
+
+            if (dash && nrange < o->n_aranges) {
+                char lo_s[80];
+                uint64_t lo, end;
+                size_t n = (size_t)(dash - v);
+
+                CHECK(n < sizeof(lo_s));
+                memcpy(lo_s, v, n);
+                lo_s[n] = '\0';
+                CHECK(upstream_reads_all(lo_s, &lo) &&
+                      lo == o->aranges[nrange].lo);
+                CHECK(upstream_reads_all(dash + 1, &end) &&
+                      end == o->aranges[nrange].end && end > lo);
+                nrange++;
+            } else {
+                CHECK(!dash);
+                CHECK(na < o->n_afilters);
+                CHECK(upstream_reads_all(v, &up) && up == o->afilters[na]);
+                na++;
+            }
+        } else if ((v = value_of(argv[i], "start")) ||
+                   (v = value_of(argv[i], "stop"))) {
+            bool start = argv[i][2] == 'a';
+
+            CHECK(upstream_reads_all(v, &up));
+            CHECK(start ? o->has_start && o->start == up
+                        : o->has_stop && o->stop == up);
+        } else if ((v = value_of(argv[i], "skip")) ||
+                   (v = value_of(argv[i], "limit"))) {
+            CHECK(*v && strspn(v, "0123456789") == strlen(v));
+            CHECK(argv[i][0] == 's' || o->limit > 0);
+        } else if ((v = value_of(argv[i], "vcpu"))) {
+            CHECK(*v && strspn(v, "0123456789,-") == strlen(v));
+            CHECK(o->n_vcpus > 0);
         } else if ((v = value_of(argv[i], "reg"))) {
             CHECK(nr < o->n_regs && strcmp(o->regs[nr], v) == 0);
             CHECK(strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
@@ -150,6 +185,10 @@ static void check_parsed(const ElOptions *o, int argc, char **argv)
         }
     }
     CHECK(ni == o->n_ifilters && na == o->n_afilters && nr == o->n_regs);
+    CHECK(nrange == o->n_aranges);
+    for (size_t i = 0; i < o->n_vcpus; i++) {
+        CHECK(o->vcpus[i].lo <= o->vcpus[i].hi && o->vcpus[i].hi <= 65535);
+    }
     CHECK(outfile ? o->outfile && strcmp(outfile, o->outfile) == 0
                   : !o->outfile);
     CHECK(bin == (o->format == EL_FORMAT_BIN));
@@ -194,6 +233,16 @@ static bool same_options(const ElOptions *a, const ElOptions *b)
         if (strcmp(a->regs[i], b->regs[i]) != 0) {
             return false;
         }
+    }
+    if (a->n_aranges != b->n_aranges || a->n_vcpus != b->n_vcpus ||
+        a->has_start != b->has_start || a->start != b->start ||
+        a->has_stop != b->has_stop || a->stop != b->stop ||
+        a->skip != b->skip || a->limit != b->limit ||
+        (a->n_aranges && memcmp(a->aranges, b->aranges,
+                                a->n_aranges * sizeof(a->aranges[0]))) ||
+        (a->n_vcpus && memcmp(a->vcpus, b->vcpus,
+                              a->n_vcpus * sizeof(a->vcpus[0])))) {
+        return false;
     }
     return a->n_afilters == 0 ||
            memcmp(a->afilters, b->afilters,

@@ -29,14 +29,18 @@ typedef struct Case {
 } Case;
 
 #define KNOWN "(known: ifilter, afilter, reg, rdisas, outfile, format, " \
-              "compress, values, bytes)"
+              "compress, values, bytes, start, stop, skip, limit, vcpu)"
 #define NEEDS_V4 "needs QEMU >= 9.2 (this build is for plugin API 1; use " \
                  "libexeclog-v4.so with QEMU 9.2+)"
 #define NOT_HEX "is not a hexadecimal address"
 #define REG_CHARS "names are letters, digits and '_', wildcards '*' and '?')"
-#define BIN_ONLY "format=bin records every instruction: ifilter, afilter " \
-                 "and rdisas are for format=text (filter with 'execlog " \
-                 "dump --pc' instead)"
+#define BIN_ONLY "format=bin records every watched register's changes: " \
+                 "rdisas is for format=text"
+#define BIN_REG_WHOLE "format=bin takes reg= only for whole runs: no " \
+                      "ifilter, afilter or window (start, stop, skip, " \
+                      "limit, vcpu) with it yet"
+#define NOT_VCPUS "is not a list of vCPU indexes (N or N-M, separated by " \
+                  "',,' on QEMU's command line)"
 
 static const Case cases[] = {
     /* ---- what upstream execlog accepts, and ours the same way ---- */
@@ -174,10 +178,11 @@ static const Case cases[] = {
       "afilter '0x1ffffffffffffffff' does not fit in 64 bits" },
     { BOTH, { "afilter=10000000000000000" },
       "afilter '10000000000000000' does not fit in 64 bits" },
-    { BOTH, { "afilter=@67:0" },
-      "afilter '@40:0...' is too long (67 bytes, at most 66)" },
+    { BOTH, { "afilter=@67:0" }, "ok afilter=0x0" },
+    { BOTH, { "afilter=@134:0" },
+      "afilter '@40:0...' is too long (134 bytes, at most 133)" },
     { BOTH, { "afilter=@65536:f" },
-      "afilter '@40:f...' is too long (65536 bytes, at most 66)" },
+      "afilter '@40:f...' is too long (65536 bytes, at most 133)" },
     { BOTH, { "afilter=\t10" },
       "afilter '\\x0910' has a control character (0x09 at offset 0)" },
     { BOTH, { "afilter=10", "afilter=zz" }, "afilter 'zz' " NOT_HEX },
@@ -256,8 +261,6 @@ static const Case cases[] = {
       "compress 'lz4' is unknown (zstd or none)" },
     { BOTH, { "format=bin", "outfile=t", "compress=ZSTD" },
       "compress 'ZSTD' is unknown (zstd or none)" },
-    { BOTH, { "format=bin", "outfile=t", "ifilter=ldr" }, BIN_ONLY },
-    { BOTH, { "afilter=10", "format=bin", "outfile=t" }, BIN_ONLY },
     { 4, { "format=bin", "outfile=t", "reg=x1" },
       "ok reg=x1 outfile=t format=bin" },
     { 1, { "format=bin", "outfile=t", "reg=x1" },
@@ -279,6 +282,95 @@ static const Case cases[] = {
       "instruction: 'execlog dump --bytes' prints them)" },
     { BOTH, { "bytes=off", "format=bin", "outfile=t" },
       "ok outfile=t format=bin" },
+    /* filters and windows cut a binary trace down too */
+    { BOTH, { "format=bin", "outfile=t", "ifilter=ldr" },
+      "ok ifilter=ldr outfile=t format=bin" },
+    { BOTH, { "afilter=10", "format=bin", "outfile=t", "afilter=20-30" },
+      "ok afilter=0x10 afilter=0x20-0x30 outfile=t format=bin" },
+    { BOTH, { "format=bin", "outfile=t", "start=10", "limit=5" },
+      "ok outfile=t format=bin start=0x10 limit=5" },
+
+    /* ---- afilter ranges ---- */
+    { BOTH, { "afilter=400000-400100" }, "ok afilter=0x400000-0x400100" },
+    { BOTH, { "afilter=0x400000-0X400100", "afilter=0x10" },
+      "ok afilter=0x10 afilter=0x400000-0x400100" },
+    { BOTH, { "afilter=0-ffffffffffffffff" },
+      "ok afilter=0x0-0xffffffffffffffff" },
+    { BOTH, { "afilter=10-11" }, "ok afilter=0x10-0x11" },
+    { BOTH, { "afilter=@66:0-@66:f" },
+      "afilter '@40:0...': its end '@40:f...' does not fit in 64 bits" },
+    { BOTH, { "afilter=20-10" },
+      "afilter '20-10' is an empty range (its end, exclusive, must be "
+      "above its start)" },
+    { BOTH, { "afilter=10-10" },
+      "afilter '10-10' is an empty range (its end, exclusive, must be "
+      "above its start)" },
+    { BOTH, { "afilter=10-" },
+      "afilter '10-': its end '' " NOT_HEX " (no digits)" },
+    { BOTH, { "afilter=10-zz" }, "afilter '10-zz': its end 'zz' " NOT_HEX },
+    { BOTH, { "afilter=10-20-30" },
+      "afilter '10-20-30': its end '20-30' " NOT_HEX " (no sign allowed)" },
+    { BOTH, { "afilter=10--20" },
+      "afilter '10--20': its end '-20' " NOT_HEX " (no sign allowed)" },
+    { BOTH, { "afilter=10-20x" },
+      "afilter '10-20x': its end '20x' " NOT_HEX " (junk after the digits)" },
+    { BOTH, { "afilter=10-1ffffffffffffffff" },
+      "afilter '10-1ffffffffffffffff': its end '1ffffffffffffffff' does "
+      "not fit in 64 bits" },
+    { BOTH, { "afilter=zz-20" }, "afilter 'zz-20' " NOT_HEX },
+
+    /* ---- start, stop, skip, limit, vcpu ---- */
+    { BOTH, { "start=400ab4", "stop=0x400AC0" },
+      "ok start=0x400ab4 stop=0x400ac0" },
+    { BOTH, { "start=10", "stop=10" }, "ok start=0x10 stop=0x10" },
+    { BOTH, { "skip=0" }, "ok" },
+    { BOTH, { "skip=1000", "limit=18446744073709551615" },
+      "ok skip=1000 limit=18446744073709551615" },
+    { BOTH, { "limit=007" }, "ok limit=7" },
+    { BOTH, { "vcpu=0" }, "ok vcpu=0-0" },
+    { BOTH, { "vcpu=0,2-3", "vcpu=7" }, "ok vcpu=0-0 vcpu=2-3 vcpu=7-7" },
+    { BOTH, { "vcpu=65535" }, "ok vcpu=65535-65535" },
+    { BOTH, { "start=zz" }, "start 'zz' " NOT_HEX },
+    { BOTH, { "stop=-4" }, "stop '-4' " NOT_HEX " (no sign allowed)" },
+    { BOTH, { "start=10-20" },
+      "start '10-20' " NOT_HEX " (no sign allowed)" },
+    { BOTH, { "start=0x1ffffffffffffffff" },
+      "start '0x1ffffffffffffffff' does not fit in 64 bits" },
+    { BOTH, { "start=10", "start=20" },
+      "option 'start' given twice ('10', then '20'); it takes one value" },
+    { BOTH, { "stop=" }, "option 'stop' needs a value (stop=...)" },
+    { BOTH, { "skip=-1" },
+      "skip '-1' is not a number of instructions (decimal digits only)" },
+    { BOTH, { "skip=0x10" },
+      "skip '0x10' is not a number of instructions (decimal digits only)" },
+    { BOTH, { "skip=1e6" },
+      "skip '1e6' is not a number of instructions (decimal digits only)" },
+    { BOTH, { "limit=18446744073709551616" },
+      "limit '18446744073709551616' does not fit in 64 bits" },
+    { BOTH, { "limit=0" },
+      "limit=0 would log nothing (limit=N logs N instructions at most, "
+      "N >= 1)" },
+    { BOTH, { "limit=on" },
+      "limit 'on' is not a number of instructions (decimal digits only)" },
+    { BOTH, { "limit=5", "limit=5" },
+      "option 'limit' given twice ('5', then '5'); it takes one value" },
+    { BOTH, { "vcpu=x" }, "vcpu 'x' " NOT_VCPUS },
+    { BOTH, { "vcpu=1," }, "vcpu '1,' " NOT_VCPUS },
+    { BOTH, { "vcpu=,1" }, "vcpu ',1' " NOT_VCPUS },
+    { BOTH, { "vcpu=1-" }, "vcpu '1-' " NOT_VCPUS },
+    { BOTH, { "vcpu=-1" }, "vcpu '-1' " NOT_VCPUS },
+    { BOTH, { "vcpu=1-2-3" }, "vcpu '1-2-3' " NOT_VCPUS },
+    { BOTH, { "vcpu=3-1" }, "vcpu '3-1' has an empty range (3-1)" },
+    { BOTH, { "vcpu=65536" }, "vcpu '65536': vCPU 65536 is above 65535" },
+    { BOTH, { "vcpu=0,99999999999999999999999" },
+      "vcpu '0,99999999999999999999999' " NOT_VCPUS },
+    { 4, { "format=bin", "outfile=t", "reg=x1", "ifilter=ldr" },
+      BIN_REG_WHOLE },
+    { 4, { "format=bin", "outfile=t", "reg=x1", "afilter=10-20" },
+      BIN_REG_WHOLE },
+    { 4, { "format=bin", "outfile=t", "reg=x1", "start=10" }, BIN_REG_WHOLE },
+    { 4, { "format=bin", "outfile=t", "reg=x1", "limit=10" }, BIN_REG_WHOLE },
+    { 4, { "format=bin", "outfile=t", "reg=x1", "vcpu=1" }, BIN_REG_WHOLE },
     { 4, { "format=bin", "outfile=t", "rdisas=off" }, BIN_ONLY },
 };
 
@@ -321,6 +413,7 @@ static char *describe(const ElOptions *o)
         cap += strlen(o->regs[i]) + 10;
     }
     cap += o->n_afilters * 30 + (o->outfile ? strlen(o->outfile) : 0) + 64;
+    cap += o->n_aranges * 50 + o->n_vcpus * 30 + 200;
     d = malloc(cap);
     assert_non_null(d);
     n = (size_t)snprintf(d, cap, "ok");
@@ -330,6 +423,11 @@ static char *describe(const ElOptions *o)
     for (size_t i = 0; i < o->n_afilters; i++) {
         n += (size_t)snprintf(d + n, cap - n, " afilter=0x%llx",
                               (unsigned long long)o->afilters[i]);
+    }
+    for (size_t i = 0; i < o->n_aranges; i++) {
+        n += (size_t)snprintf(d + n, cap - n, " afilter=0x%llx-0x%llx",
+                              (unsigned long long)o->aranges[i].lo,
+                              (unsigned long long)o->aranges[i].end);
     }
     for (size_t i = 0; i < o->n_regs; i++) {
         n += (size_t)snprintf(d + n, cap - n, " reg=%s", o->regs[i]);
@@ -351,7 +449,27 @@ static char *describe(const ElOptions *o)
         n += (size_t)snprintf(d + n, cap - n, " values=on");
     }
     if (o->bytes) {
-        snprintf(d + n, cap - n, " bytes=on");
+        n += (size_t)snprintf(d + n, cap - n, " bytes=on");
+    }
+    if (o->has_start) {
+        n += (size_t)snprintf(d + n, cap - n, " start=0x%llx",
+                              (unsigned long long)o->start);
+    }
+    if (o->has_stop) {
+        n += (size_t)snprintf(d + n, cap - n, " stop=0x%llx",
+                              (unsigned long long)o->stop);
+    }
+    if (o->skip) {
+        n += (size_t)snprintf(d + n, cap - n, " skip=%llu",
+                              (unsigned long long)o->skip);
+    }
+    if (o->limit) {
+        n += (size_t)snprintf(d + n, cap - n, " limit=%llu",
+                              (unsigned long long)o->limit);
+    }
+    for (size_t i = 0; i < o->n_vcpus; i++) {
+        n += (size_t)snprintf(d + n, cap - n, " vcpu=%u-%u", o->vcpus[i].lo,
+                              o->vcpus[i].hi);
     }
     return d;
 }
@@ -455,6 +573,36 @@ static void filters_match(void **state)
     el_options_free(&o);
 }
 
+static void ranges_match(void **state)
+{
+    char *argv[] = { "afilter=400000-400010", "afilter=500000",
+                     "afilter=fffffffffffffff0-ffffffffffffffff",
+                     "vcpu=1,3-4", "vcpu=9" };
+    char err[256];
+    ElOptions o;
+
+    (void)state;
+    assert_int_equal(el_options_parse(&o, 5, argv, 1, err, sizeof(err)), 0);
+    assert_false(el_match_afilter(&o, 0x3fffff));
+    assert_true(el_match_afilter(&o, 0x400000));
+    assert_true(el_match_afilter(&o, 0x40000f));
+    assert_false(el_match_afilter(&o, 0x400010));  /* end exclusive */
+    assert_true(el_match_afilter(&o, 0x500000));
+    assert_false(el_match_afilter(&o, 0x500001));
+    assert_true(el_match_afilter(&o, 0xfffffffffffffffe));
+    assert_false(el_match_afilter(&o, 0xffffffffffffffff));
+    assert_false(el_match_vcpu(&o, 0));
+    assert_true(el_match_vcpu(&o, 1));
+    assert_false(el_match_vcpu(&o, 2));
+    assert_true(el_match_vcpu(&o, 3));
+    assert_true(el_match_vcpu(&o, 4));
+    assert_false(el_match_vcpu(&o, 5));
+    assert_true(el_match_vcpu(&o, 9));
+    assert_true(el_options_filtering(&o));
+    assert_true(el_options_window(&o));
+    el_options_free(&o);
+}
+
 static void booleans_and_hex(void **state)
 {
     bool b;
@@ -502,6 +650,7 @@ int main(void)
         cmocka_unit_test(option_table),
         cmocka_unit_test(short_error_buffer),
         cmocka_unit_test(filters_match),
+        cmocka_unit_test(ranges_match),
         cmocka_unit_test(booleans_and_hex),
         cmocka_unit_test(register_globs),
     };
