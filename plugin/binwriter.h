@@ -149,6 +149,7 @@ bool el_bin_tb(const uint32_t *insns, uint32_t n, uint32_t *id);
  */
 void el_bin_def_module(uint64_t start, uint64_t end, uint64_t offset,
                        uint8_t flags, const char *path, size_t len);
+/*
  * The id of the TB made of instructions @from.. of TB @tb (a block the
  * window entered in its middle), as el_bin_tb(). False when out of memory
  * or @tb has no such instructions.

@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const known[] = {
     "ifilter", "afilter", "reg", "rdisas", "outfile", "format", "compress",
-    "start", "stop", "skip", "limit", "vcpu",
+    "values", "bytes", "start", "stop", "skip", "limit", "vcpu",
 };
 #define N_KNOWN (sizeof(known) / sizeof(known[0]))
 
@@ -180,6 +180,12 @@ static void check_parsed(const ElOptions *o, int argc, char **argv)
         } else if ((v = value_of(argv[i], "compress"))) {
             zstd = strcmp(v, "zstd") == 0;
             CHECK(zstd || strcmp(v, "none") == 0);
+        } else if ((v = value_of(argv[i], "values")) ||
+                   (v = value_of(argv[i], "bytes"))) {
+            bool on;
+
+            CHECK(el_parse_bool(v, &on));
+            CHECK(argv[i][0] == 'b' ? o->bytes == on : o->values == on);
         } else {
             CHECK(value_of(argv[i], "rdisas"));
         }
@@ -196,6 +202,7 @@ static void check_parsed(const ElOptions *o, int argc, char **argv)
     CHECK(!zstd || bin);
     CHECK(!bin || outfile);
     CHECK(!o->rdisas || o->n_regs > 0);
+    CHECK(!bin || !o->bytes);
 }
 
 /* Every afilter value upstream reads in full, short enough, is accepted. */
@@ -220,6 +227,7 @@ static bool same_options(const ElOptions *a, const ElOptions *b)
     if (a->n_ifilters != b->n_ifilters || a->n_afilters != b->n_afilters ||
         a->n_regs != b->n_regs || a->rdisas != b->rdisas ||
         a->rdisas_given != b->rdisas_given || a->format != b->format ||
+        a->values != b->values || a->bytes != b->bytes ||
         a->compress != b->compress || !a->outfile != !b->outfile ||
         (a->outfile && strcmp(a->outfile, b->outfile) != 0)) {
         return false;
