@@ -132,26 +132,45 @@ ElRegs *el_regs_init(const ElOptions *o)
     return r;
 }
 
+/*
+ * Read @reg into its cur array: its size if it differs from the last value
+ * (and then cur holds the new value until reg_keep()), else 0. No locks,
+ * no allocation (the arrays were sized at init), no printf.
+ */
+static inline size_t reg_changed(ElReg *reg)
+{
+    int sz;
+
+    g_byte_array_set_size(reg->cur, 0);
+    sz = qemu_plugin_read_register(reg->handle, reg->cur);
+    if (sz <= 0 || (guint)sz != reg->last->len ||
+        memcmp(reg->last->data, reg->cur->data, (size_t)sz) == 0) {
+        return 0;
+    }
+    return (size_t)sz;
+}
+
+/* The value reg_changed() read is the last one now. */
+static inline void reg_keep(ElReg *reg)
+{
+    GByteArray *t = reg->last;
+
+    reg->last = reg->cur;
+    reg->cur = t;
+}
+
 /* Runs before every logged instruction with reg=: no locks, no printf. */
 void el_regs_check(ElRegs *r, ElVcpu *v)
 {
     for (size_t i = 0; i < r->n; i++) {
         ElReg *reg = &r->reg[i];
-        int sz;
+        size_t sz = reg_changed(reg);
 
-        g_byte_array_set_size(reg->cur, 0);
-        sz = qemu_plugin_read_register(reg->handle, reg->cur);
-        if (sz <= 0 || (guint)sz != reg->last->len) {
-            continue;
-        }
-        if (memcmp(reg->last->data, reg->cur->data, (size_t)sz) != 0) {
-            GByteArray *t = reg->last;
-
-            el_vcpu_reserve(v, 8 + reg->namelen + 2 * (size_t)sz);
+        if (sz) {
+            el_vcpu_reserve(v, 8 + reg->namelen + 2 * sz);
             v->len += el_fmt_reg(v->buf + v->len, reg->name, reg->namelen,
-                                 reg->cur->data, (size_t)sz);
-            reg->last = reg->cur;
-            reg->cur = t;
+                                 reg->cur->data, sz);
+            reg_keep(reg);
         }
     }
 }
@@ -201,21 +220,13 @@ size_t el_regs_diff(ElRegs *r, uint8_t *out)
 
     for (size_t i = 0; i < r->n; i++) {
         ElReg *reg = &r->reg[i];
-        int sz;
+        size_t sz = reg_changed(reg);
 
-        g_byte_array_set_size(reg->cur, 0);
-        sz = qemu_plugin_read_register(reg->handle, reg->cur);
-        if (sz <= 0 || (guint)sz != reg->last->len) {
-            continue;
-        }
-        if (memcmp(reg->last->data, reg->cur->data, (size_t)sz) != 0) {
-            GByteArray *t = reg->last;
-
+        if (sz) {
             n += el_put_varint(out + n, reg->id);
-            memcpy(out + n, reg->cur->data, (size_t)sz);
-            n += (size_t)sz;
-            reg->last = reg->cur;
-            reg->cur = t;
+            memcpy(out + n, reg->cur->data, sz);
+            n += sz;
+            reg_keep(reg);
         }
     }
     return n;
