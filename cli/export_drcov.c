@@ -42,7 +42,7 @@ static const char drcov_usage[] =
     "Write the executed basic blocks as a drcov file (version 2, module table\n"
     "version 4), which Lighthouse and lightkeeper load.\n"
     "\n"
-    "  -o FILE                   write to FILE (default: standard output)\n"
+    "  -o, --output FILE         write to FILE (default: standard output)\n"
     "  --module NAME=START-END   a module: NAME (a path; its file name is what\n"
     "                            Lighthouse matches) at [START, END), hex;\n"
     "                            repeatable. System mode: without it, one\n"
@@ -238,6 +238,7 @@ static bool write_all(FILE *f, const void *p, size_t n)
 int cmd_export_drcov(int argc, char **argv)
 {
     static const struct option longopts[] = {
+        { "output", required_argument, NULL, 'o' },
         { "module", required_argument, NULL, 'm' },
         { "vcpu", required_argument, NULL, 'v' },
         { "from", required_argument, NULL, 'F' },
