@@ -85,7 +85,6 @@ win_user() {
     win_compare "$fmt" "$@"
 }
 
-Q10_USER=$EXECLOG_CACHE/qemu-10.0-user
 
 # the cases, on the basic guest (options from its symbols)
 win_cases_user() {
