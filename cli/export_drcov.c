@@ -382,6 +382,7 @@ int cmd_export_drcov(int argc, char **argv)
             lo = bbs[i].pc < lo ? bbs[i].pc : lo;
             hi = bbs[i].pc + bbs[i].size > hi ? bbs[i].pc + bbs[i].size : hi;
         }
+        free(mods);     /* the empty table of the trace's modules */
         mods = calloc(1, sizeof(*mods));
         if (!mods || !(mods[0].path = strdup("system"))) {
             goto nomem;

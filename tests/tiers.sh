@@ -11,7 +11,7 @@ SANITIZE=${EXECLOG_SANITIZE:-}
 
 # tier_setup: after $T exists
 tier_setup() {
-    local rep=$T/sanitizer wrap=$T/qemu-wrappers rt q real qenv common gbase pre
+    local rep=$T/sanitizer wrap=$T/qemu-wrappers rt q real qenv common gbase pre unset_pre
     [ -n "$SANITIZE" ] || return 0
     mkdir -p "$rep" "$wrap"
     common="halt_on_error=1:abort_on_error=0:exitcode=86:log_path=$rep/report"
@@ -54,15 +54,19 @@ tier_setup() {
         address:*)
             pre=$rt:$B/libasan-exit-now.so gbase=QEMU_GUEST_BASE=0x200000000000 ;;
         esac
-        printf '#!/bin/sh\nLD_PRELOAD=%s${LD_PRELOAD:+:$LD_PRELOAD} %s %s exec setarch -R %s "$@"\n' \
-            "$pre" "$qenv" "$gbase" "$real" > "$wrap/${q##*/}"
+        # user mode: the runtime is QEMU's, not the guest's (a dynamically
+        # linked x86-64 guest's loader would load it too, and die)
+        unset_pre=
+        case ${q##*/} in qemu-system-*) ;; *) unset_pre="-U LD_PRELOAD" ;; esac
+        printf '#!/bin/sh\nLD_PRELOAD=%s${LD_PRELOAD:+:$LD_PRELOAD} %s %s exec setarch -R %s %s "$@"\n' \
+            "$pre" "$qenv" "$gbase" "$real" "$unset_pre" > "$wrap/${q##*/}"
         chmod +x "$wrap/${q##*/}"
     done
     # QEMU 10.0 user mode (not on PATH): wrappers of the same kind
     mkdir -p "$wrap/q10user"
     for q in "$Q10_USER"/qemu-*; do
         [ -x "$q" ] || continue
-        printf '#!/bin/sh\nLD_PRELOAD=%s${LD_PRELOAD:+:$LD_PRELOAD} %s %s exec setarch -R %s "$@"\n' \
+        printf '#!/bin/sh\nLD_PRELOAD=%s${LD_PRELOAD:+:$LD_PRELOAD} %s %s exec setarch -R %s -U LD_PRELOAD "$@"\n' \
             "$rt" "$qenv" "$([ "$SANITIZE" = address ] && echo QEMU_GUEST_BASE=0x200000000000)" \
             "$q" > "$wrap/q10user/${q##*/}"
         chmod +x "$wrap/q10user/${q##*/}"

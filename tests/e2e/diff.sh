@@ -163,7 +163,7 @@ test_diff_bad_input() {
 # reserved guest address space (-R; aarch64: x86_64's vsyscall page does
 # not fit one).
 test_diff_one_input_byte_100_user_values() {
-    local q=$EXECLOG_CACHE/qemu-10.0-user/qemu-aarch64 ns=() f k=5 walk buf i rc
+    local q=$Q10_USER/qemu-aarch64 ns=() f k=5 walk buf i rc
     [ -x "$q" ] || skip "no $q (scripts/build-qemu-user.sh)" || return
     if unshare -p -f true 2>/dev/null; then ns=(unshare -p -f)
     elif unshare -r -p -f true 2>/dev/null; then ns=(unshare -r -p -f)

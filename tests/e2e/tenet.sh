@@ -7,11 +7,10 @@
 # Tenet cannot take are refused with one line.
 
 TEN_EL=$B/execlog
-TEN_Q10=$EXECLOG_CACHE/qemu-10.0-user
 
 # ten_have ARCH: QEMU 10.0 user mode for ARCH and the API 4 build exist
 ten_have() {
-    [ -x "$TEN_Q10/qemu-$1" ] || skip "no $TEN_Q10/qemu-$1 (scripts/build-qemu-user.sh)" || return
+    [ -x "$Q10_USER/qemu-$1" ] || skip "no $Q10_USER/qemu-$1 (scripts/build-qemu-user.sh)" || return
     [ -f "$(ours v4)" ] || skip "no API 4 build" || return
 }
 
@@ -21,7 +20,7 @@ ten_run() {
     local arch=$1 guest=$2 args=() p; shift 2
     for p in "$@"; do args+=(-plugin "$p"); done
     [ -f "$T/in" ] || : > "$T/in"
-    timeout "$TIMEOUT" setarch -R "$TEN_Q10/qemu-$arch" -seed 1 "${args[@]}" \
+    timeout "$TIMEOUT" setarch -R "$Q10_USER/qemu-$arch" -seed 1 "${args[@]}" \
         "$G/$arch/$guest" < "$T/in" > /dev/null
 }
 

@@ -7,7 +7,6 @@
 
 EL=$B/execlog
 # QEMU 10.0 user mode with plugins (scripts/build-qemu-user.sh)
-Q10_USER_DIR=$EXECLOG_CACHE/qemu-10.0-user
 
 # A second copy of the plugin, so that QEMU loads it as a second plugin.
 vtwin() { cp "$(ours "$1")" "$T/libexeclog-vtwin-$1.so"; echo "$T/libexeclog-vtwin-$1.so"; }
@@ -15,8 +14,8 @@ vtwin() { cp "$(ours "$1")" "$T/libexeclog-vtwin-$1.so"; echo "$T/libexeclog-vtw
 # u10 ARCH GUEST PLUGINARG...: QEMU 10.0 user mode, or skip (77) if it is
 # not built, or if this build does not load there
 u10() {
-    local arch=$1 guest=$2 q=$Q10_USER_DIR/qemu-$1 args=() p; shift 2
-    [ -x "$q" ] || { skip "no QEMU 10.0 user mode in $Q10_USER_DIR (scripts/build-qemu-user.sh)"; return; }
+    local arch=$1 guest=$2 q=$Q10_USER/qemu-$1 args=() p; shift 2
+    [ -x "$q" ] || { skip "no QEMU 10.0 user mode in $Q10_USER (scripts/build-qemu-user.sh)"; return; }
     for p in "$@"; do args+=(-plugin "$p"); done
     timeout "$TIMEOUT" setarch -R "$q" "${args[@]}" "$G/$arch/$guest" >"$T/guest.out" 2>"$T/qemu.err"
     local rc=$?
