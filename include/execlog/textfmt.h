@@ -79,6 +79,29 @@ static inline uint32_t el_opcode(const uint8_t *bytes, size_t size)
     return op;
 }
 
+/* "0xPC, 0x": how the static part of a line starts. */
+static inline size_t el_fmt_insn_head(char *dst, uint64_t pc)
+{
+    size_t n = 0;
+
+    dst[n++] = '0';
+    dst[n++] = 'x';
+    n += el_fmt_hex(dst + n, pc, 1);
+    memcpy(dst + n, ", 0x", 4);
+    return n + 4;
+}
+
+/* ', "DISAS"': how the static part of a line ends. */
+static inline size_t el_fmt_insn_tail(char *dst, const char *disas)
+{
+    size_t dl = strlen(disas);
+
+    memcpy(dst, ", \"", 3);
+    memcpy(dst + 3, disas, dl);
+    dst[3 + dl] = '"';
+    return dl + 4;
+}
+
 /*
  * The static part of a line: 0xPC, 0xOPCODE, "DISAS". @dst needs
  * 2 + 16 + 4 + 8 + 3 + strlen(disas) + 1 bytes.
@@ -86,20 +109,10 @@ static inline uint32_t el_opcode(const uint8_t *bytes, size_t size)
 static inline size_t el_fmt_insn(char *dst, uint64_t pc, uint32_t opcode,
                                  const char *disas)
 {
-    size_t n = 0, dl = strlen(disas);
+    size_t n = el_fmt_insn_head(dst, pc);
 
-    dst[n++] = '0';
-    dst[n++] = 'x';
-    n += el_fmt_hex(dst + n, pc, 1);
-    memcpy(dst + n, ", 0x", 4);
-    n += 4;
     n += el_fmt_hex(dst + n, opcode, 1);
-    memcpy(dst + n, ", \"", 3);
-    n += 3;
-    memcpy(dst + n, disas, dl);
-    n += dl;
-    dst[n++] = '"';
-    return n;
+    return n + el_fmt_insn_tail(dst + n, disas);
 }
 
 /*
@@ -111,23 +124,13 @@ static inline size_t el_fmt_insn_bytes(char *dst, uint64_t pc,
                                        const uint8_t *bytes, size_t size,
                                        const char *disas)
 {
-    size_t n = 0, dl = strlen(disas);
+    size_t n = el_fmt_insn_head(dst, pc);
 
-    dst[n++] = '0';
-    dst[n++] = 'x';
-    n += el_fmt_hex(dst + n, pc, 1);
-    memcpy(dst + n, ", 0x", 4);
-    n += 4;
     for (size_t i = 0; i < size; i++) {
         dst[n++] = el_hexdigits[bytes[i] >> 4];
         dst[n++] = el_hexdigits[bytes[i] & 0xf];
     }
-    memcpy(dst + n, ", \"", 3);
-    n += 3;
-    memcpy(dst + n, disas, dl);
-    n += dl;
-    dst[n++] = '"';
-    return n;
+    return n + el_fmt_insn_tail(dst + n, disas);
 }
 
 /* Longest output of el_fmt_value(): a 16-byte value. */
