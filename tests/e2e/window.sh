@@ -19,10 +19,10 @@ sym() {
 # from the disassembler of the file's architecture
 insn() {
     local od=objdump a
-    case $(file -b "$1") in
-    *aarch64*) od=aarch64-linux-gnu-objdump ;;
-    *RISC-V*) od=riscv64-linux-gnu-objdump ;;
-    *x86-64*) od=x86_64-linux-gnu-objdump ;;
+    case $(readelf -h "$1" | sed -n 's/^ *Machine: *//p') in
+    AArch64) od=aarch64-linux-gnu-objdump ;;
+    RISC-V) od=riscv64-linux-gnu-objdump ;;
+    *X86-64*) od=x86_64-linux-gnu-objdump ;;
     esac
     a=$("$od" -d --disassemble="$2" "$1" |
         awk -v n="$3" '/^ *[0-9a-f]+:\t/ { if (i++ == n) { sub(/:.*/, ""); print $1; exit } }')
