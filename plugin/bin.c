@@ -264,9 +264,15 @@ static inline uint32_t bin_mem_index(ElBinVcpu *w, unsigned int vcpu_index,
     return (uint32_t)(udata & 0xffff);
 }
 
-static inline void bin_access(unsigned int vcpu_index,
-                              qemu_plugin_meminfo_t info, uint64_t vaddr,
-                              void *udata, bool values)
+/*
+ * One access, the callback registered for its direction (@store), and
+ * specialised for system mode (@system: physical address, device) and
+ * values=on (@values): constants in each callback below.
+ */
+static inline __attribute__((always_inline))
+void bin_access(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
+                uint64_t vaddr, void *udata, bool store, bool values,
+                bool system)
 {
     ElBinVcpu *w = bin_get(vcpu_index);
     struct qemu_plugin_hwaddr *hw;
@@ -292,7 +298,7 @@ static inline void bin_access(unsigned int vcpu_index,
     } else {
         bits = (uint8_t)(qemu_plugin_mem_size_shift(info) &
                          EL_MEM_SIZE_SHIFT_MASK);
-        if (qemu_plugin_mem_is_store(info)) {
+        if (EL_MEM_SPLIT ? store : qemu_plugin_mem_is_store(info)) {
             bits |= EL_MEM_STORE;
         }
         if (qemu_plugin_mem_is_big_endian(info)) {
@@ -304,8 +310,8 @@ static inline void bin_access(unsigned int vcpu_index,
         w->mi_key[slot] = (uint64_t)info | 1ull << 32;
         w->mi_bits[slot] = bits;
     }
-    hw = system_mode ? qemu_plugin_get_hwaddr(info, vaddr) : NULL;
-    if (hw) {
+    hw = system ? qemu_plugin_get_hwaddr(info, vaddr) : NULL;
+    if (system && hw) {
         bits |= EL_MEM_PHYS;
         paddr = qemu_plugin_hwaddr_phys_addr(hw);
         if (qemu_plugin_hwaddr_is_io(hw)) {
@@ -328,21 +334,51 @@ static inline void bin_access(unsigned int vcpu_index,
         el_mem_value(info, &lo, &hi);
         bits |= EL_MEM_VALUE;
     }
-    el_bin_mem(w, bin_mem_index(w, vcpu_index, (uintptr_t)udata), bits, vaddr, device,
-               paddr, lo, hi);
+    el_bin_mem(w, bin_mem_index(w, vcpu_index, (uintptr_t)udata), bits,
+               EL_MEM_SPLIT ? store : (bits & EL_MEM_STORE) != 0, vaddr,
+               device, paddr, lo, hi);
 }
 
-static void bin_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
-                    uint64_t vaddr, void *udata)
-{
-    bin_access(vcpu_index, info, vaddr, udata, false);
-}
+/* The memory callbacks: [system][values][store] */
+#define BIN_MEM_CB(name, store, values, system)                             \
+    static void name(unsigned int vcpu_index, qemu_plugin_meminfo_t info, \
+                     uint64_t vaddr, void *udata)                         \
+    {                                                                     \
+        bin_access(vcpu_index, info, vaddr, udata, store, values, system); \
+    }
+BIN_MEM_CB(bin_load, false, false, false)
+BIN_MEM_CB(bin_store, true, false, false)
+BIN_MEM_CB(bin_load_values, false, true, false)
+BIN_MEM_CB(bin_store_values, true, true, false)
+BIN_MEM_CB(bin_load_sys, false, false, true)
+BIN_MEM_CB(bin_store_sys, true, false, true)
+BIN_MEM_CB(bin_load_sys_values, false, true, true)
+BIN_MEM_CB(bin_store_sys_values, true, true, true)
 
-static void bin_mem_values(unsigned int vcpu_index,
-                           qemu_plugin_meminfo_t info, uint64_t vaddr,
-                           void *udata)
+static const qemu_plugin_vcpu_mem_cb_t bin_mem_cbs[2][2][2] = {
+    { { bin_load, bin_store }, { bin_load_values, bin_store_values } },
+    { { bin_load_sys, bin_store_sys },
+      { bin_load_sys_values, bin_store_sys_values } },
+};
+
+/*
+ * Loads and stores of @insn, instruction @at (TB id << 16 | index): a
+ * callback for each direction, so that each knows which it is, where QEMU
+ * allows it (compat.h: EL_MEM_SPLIT); else the load callback takes both.
+ */
+static void bin_register_mem(struct qemu_plugin_insn *insn, uintptr_t at)
 {
-    bin_access(vcpu_index, info, vaddr, udata, true);
+    const qemu_plugin_vcpu_mem_cb_t *cb = bin_mem_cbs[system_mode][values];
+
+    if (!EL_MEM_SPLIT) {
+        qemu_plugin_register_vcpu_mem_cb(insn, cb[0], QEMU_PLUGIN_CB_NO_REGS,
+                                         QEMU_PLUGIN_MEM_RW, (void *)at);
+        return;
+    }
+    qemu_plugin_register_vcpu_mem_cb(insn, cb[0], QEMU_PLUGIN_CB_NO_REGS,
+                                     QEMU_PLUGIN_MEM_R, (void *)at);
+    qemu_plugin_register_vcpu_mem_cb(insn, cb[1], QEMU_PLUGIN_CB_NO_REGS,
+                                     QEMU_PLUGIN_MEM_W, (void *)at);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -487,9 +523,7 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
             qemu_plugin_register_vcpu_insn_exec_cb(
                 insn, bin_win_insn, QEMU_PLUGIN_CB_NO_REGS,
                 (void *)(at | (flags | EL_WIN_ELIGIBLE) << 48));
-            qemu_plugin_register_vcpu_mem_cb(insn, values ? bin_mem_values :
-                                             bin_mem, QEMU_PLUGIN_CB_NO_REGS,
-                                             QEMU_PLUGIN_MEM_RW, (void *)at);
+            bin_register_mem(insn, at);
         }
         return;
     }
@@ -547,11 +581,7 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         } else if (i > first) {
             el_progress_count(insn, single);
         }
-        qemu_plugin_register_vcpu_mem_cb(insn, values ? bin_mem_values :
-                                         bin_mem, QEMU_PLUGIN_CB_NO_REGS,
-                                         QEMU_PLUGIN_MEM_RW,
-                                         (void *)(((uintptr_t)tb_id << 16) |
-                                                  j));
+        bin_register_mem(insn, ((uintptr_t)tb_id << 16) | j);
     }
 }
 

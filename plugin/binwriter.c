@@ -500,7 +500,7 @@ static bool start_chunk(ElBinVcpu *w)
         note_used(w);
         w->prev = w->cur;
         w->cur = NULL;
-        w->pos = w->end = NULL;
+        w->pos = w->limit = w->end = NULL;
     }
     w->first_at = NULL;
     if (stopped()) {
@@ -518,7 +518,8 @@ static bool start_chunk(ElBinVcpu *w)
      * Version 2: a chunk decodes on its own. Its deltas start afresh, and
      * its header says exactly where its first block starts: filled in by
      * that block (el_bin_block, whose tb delta is then from 0), and left
-     * "none" if none starts in it. (last_tb stays: bin.c compares it.)
+     * "none" if none starts in it. (last_tb stays until then: bin.c
+     * compares it.)
      */
     chunk_header(b->data, w->vcpu, w->seq++, EL_CK_NO_BLOCK);
     w->first_at = b->data + EL_CK_FIRST_INSN;
@@ -530,6 +531,7 @@ static bool start_chunk(ElBinVcpu *w)
         *w->pos++ = EL_REC_VCPU;
     }
     w->end = b->data + chunk_size;
+    w->limit = w->pos;      /* first_at: the next block fills it in */
     w->cur = b;
     __atomic_store_n(&b->state, EL_BUF_VCPU, __ATOMIC_RELEASE);
     return true;
@@ -538,6 +540,29 @@ static bool start_chunk(ElBinVcpu *w)
 bool el_bin_room_slow(ElBinVcpu *w, size_t need)
 {
     return start_chunk(w) && w->end - w->pos >= (ptrdiff_t)need;
+}
+
+bool el_bin_fast_slow(ElBinVcpu *w, bool block)
+{
+    if (block && (w->prev || w->hold)) {
+        el_bin_finish_prev(w);
+    }
+    if (w->end - w->pos < EL_BIN_FAST_ROOM && !start_chunk(w)) {
+        return false;
+    }
+    if (block && w->first_at) {
+        /*
+         * The chunk's first block: its header says where it starts, and
+         * its TB delta is from 0 (the chunk decodes on its own).
+         */
+        el_put_u64(w->first_at, w->insns);
+        w->first_at = NULL;
+        w->last_tb = 0;
+    }
+    /* until the next block has done the bookkeeping, each record comes here */
+    w->limit = w->first_at || w->prev || w->hold ? w->pos :
+               w->end - EL_BIN_FAST_ROOM;
+    return true;
 }
 
 void el_bin_finish_prev(ElBinVcpu *w)
@@ -1024,7 +1049,7 @@ static void fork_reset_writer(ElBinVcpu *w)
     }
     w->cur = w->hold = NULL;
     w->prev = &fork_mark;
-    w->pos = w->end = NULL;
+    w->pos = w->limit = w->end = NULL;
     w->count = w->dummy;
     w->open_count = 0;
     w->insns = w->loads = w->stores = 0;
@@ -1281,7 +1306,7 @@ static void close_vcpu(ElBinVcpu *w)
         note_used(w);
         finish_chunk(w->cur);
         w->cur = NULL;
-        w->pos = w->end = NULL;
+        w->pos = w->limit = w->end = NULL;
     }
 }
 

@@ -47,8 +47,18 @@ enum {
     EL_BUF_PLACED,          /* the writer writes it at off */
 };
 
+/*
+ * The recording path writes a record while pos < limit: limit is
+ * EL_BIN_FAST_ROOM bytes before the chunk's end (room for the largest
+ * BLOCK or MEM record), or pos itself while the next block start has a
+ * chunk's bookkeeping to do (a new chunk's first_insn, the previous chunk
+ * to hand on), so that one comparison covers all of it.
+ */
+#define EL_BIN_FAST_ROOM (2 + 6 * EL_VARINT_MAX)
+
 typedef struct ElBinVcpu {
     uint8_t *pos;           /* next record goes here */
+    uint8_t *limit;         /* see EL_BIN_FAST_ROOM */
     uint8_t *end;           /* end of the current chunk's payload */
     uint8_t *count;         /* u16 count field of the open BLOCK */
     uint32_t open_count;    /* the count as known so far: the record's
@@ -162,6 +172,38 @@ uint32_t el_bin_device(const char *name);
 /* Hand the previous chunk(s) to the writer (first block after a switch). */
 void el_bin_finish_prev(ElBinVcpu *w);
 
+/*
+ * The recording path's slow side, where pos reached limit: room for a
+ * record of at most EL_BIN_FAST_ROOM bytes, a new chunk if need be; at a
+ * block's start (@block) also the chunk bookkeeping the block does (the
+ * previous chunk handed on; a new chunk's first_insn, its TB deltas
+ * restarting from 0). False when recording has stopped.
+ */
+bool el_bin_fast_slow(ElBinVcpu *w, bool block);
+
+static inline bool el_bin_fast_room(ElBinVcpu *w, bool block)
+{
+    if (__builtin_expect((uintptr_t)w->pos < (uintptr_t)w->limit, 1)) {
+        return true;
+    }
+    return el_bin_fast_slow(w, block);
+}
+
+/* el_put_varint(), its one- and two-byte cases inline */
+static inline size_t el_bin_varint(uint8_t *p, uint64_t v)
+{
+    if (__builtin_expect(v < 0x80, 1)) {
+        p[0] = (uint8_t)v;
+        return 1;
+    }
+    if (v < 0x4000) {
+        p[0] = (uint8_t)(v | 0x80);
+        p[1] = (uint8_t)(v >> 7);
+        return 2;
+    }
+    return el_put_varint(p, v);
+}
+
 /* Make the record at @p visible: its kind byte goes last. */
 static inline void el_bin_publish(uint8_t *p, uint8_t kind)
 {
@@ -192,28 +234,19 @@ static inline void el_bin_block(ElBinVcpu *w, uint32_t tb, uint64_t started,
 {
     uint8_t *p;
     size_t n;
-    uint32_t base = w->last_tb;
 
     el_bin_settle(w, started);
     w->insns += w->open_count;
     w->open_count = 0;
     w->open_counted = counted;
-    if (__builtin_expect(w->prev != NULL || w->hold != NULL, 0)) {
-        el_bin_finish_prev(w);
-    }
-    if (__builtin_expect(!el_bin_room(w, 1 + EL_VARINT_MAX + 2), 0)) {
+    if (__builtin_expect(!el_bin_fast_room(w, true), 0)) {
         w->count = w->dummy;
         el_put_u16(w->dummy, 0);
         return;
     }
-    if (__builtin_expect(w->first_at != NULL, 0)) {
-        /* the chunk's first block: its header says where it starts */
-        el_put_u64(w->first_at, w->insns);
-        w->first_at = NULL;
-        base = 0;
-    }
     p = w->pos;
-    n = 1 + el_put_varint(p + 1, el_zigzag((int64_t)tb - (int64_t)base));
+    n = 1 + el_bin_varint(p + 1,
+                          el_zigzag((int64_t)tb - (int64_t)w->last_tb));
     el_put_u16(p + n, 0);
     w->count = p + n;
     el_bin_publish(p, EL_REC_BLOCK);
@@ -229,17 +262,18 @@ static inline void el_bin_insn(ElBinVcpu *w, uint32_t index)
 }
 
 /*
- * A memory access of instruction @index of the current block; with
- * EL_MEM_VALUE in @info, its value (@hi: the high half of a 16-byte one).
+ * A memory access of instruction @index of the current block (@store: a
+ * store, as EL_MEM_STORE in @info says); with EL_MEM_VALUE in @info, its
+ * value (@hi: the high half of a 16-byte one).
  */
 static inline void el_bin_mem(ElBinVcpu *w, uint32_t index, uint8_t info,
-                              uint64_t vaddr, uint32_t device, uint64_t paddr,
-                              uint64_t lo, uint64_t hi)
+                              bool store, uint64_t vaddr, uint32_t device,
+                              uint64_t paddr, uint64_t lo, uint64_t hi)
 {
     uint8_t *p;
     size_t n = 1;
 
-    if (__builtin_expect(!el_bin_room(w, 2 + 6 * EL_VARINT_MAX), 0)) {
+    if (__builtin_expect(!el_bin_fast_room(w, false), 0)) {
         return;
     }
     /* the instruction started: the count says so even before it settles */
@@ -252,7 +286,7 @@ static inline void el_bin_mem(ElBinVcpu *w, uint32_t index, uint8_t info,
         n += el_put_varint(p + 1, index);
     }
     p[n++] = info;
-    n += el_put_varint(p + n, el_zigzag((int64_t)(vaddr - w->last_vaddr)));
+    n += el_bin_varint(p + n, el_zigzag((int64_t)(vaddr - w->last_vaddr)));
     w->last_vaddr = vaddr;
     if (info & EL_MEM_PHYS) {
         int64_t d = (int64_t)(paddr - vaddr);
@@ -272,7 +306,7 @@ static inline void el_bin_mem(ElBinVcpu *w, uint32_t index, uint8_t info,
             n += el_put_varint(p + n, el_zigzag((int64_t)hi));
         }
     }
-    if (info & EL_MEM_STORE) {
+    if (store) {
         w->stores++;
     } else {
         w->loads++;

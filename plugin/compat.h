@@ -127,6 +127,18 @@ static inline void el_reset(qemu_plugin_id_t id,
 }
 
 /*
+ * Whether an instruction can have a load callback and a store callback of
+ * its own. QEMU 7.2 (API 1) runs an access's memory callbacks in order and
+ * stops at the first registered for the other direction
+ * (plugins/core.c, qemu_plugin_vcpu_mem_cb: "break"), so of a load and a
+ * store callback only the first registered would ever run. There one
+ * callback takes both, and the direction comes from the meminfo. From API
+ * 2 (QEMU 9.0) the callbacks are emitted per access at translation, each
+ * one only for the directions it asked for.
+ */
+#define EL_MEM_SPLIT (QEMU_PLUGIN_VERSION >= 2)
+
+/*
  * What upstream execlog prints at exit: API 1's execlog keeps a line for
  * every vCPU index up to the highest that logged an instruction; API 4's has
  * one for every vCPU that was initialised. Either way an empty pending line
