@@ -264,6 +264,27 @@ static inline uint32_t bin_mem_index(ElBinVcpu *w, unsigned int vcpu_index,
     return (uint32_t)(udata & 0xffff);
 }
 
+/* A meminfo not in @w's cache: decoded, and cached in @slot. */
+static __attribute__((noinline, cold))
+uint8_t bin_meminfo(ElBinVcpu *w, unsigned slot, qemu_plugin_meminfo_t info)
+{
+    uint8_t bits = (uint8_t)(qemu_plugin_mem_size_shift(info) &
+                             EL_MEM_SIZE_SHIFT_MASK);
+
+    if (qemu_plugin_mem_is_store(info)) {
+        bits |= EL_MEM_STORE;
+    }
+    if (qemu_plugin_mem_is_big_endian(info)) {
+        bits |= EL_MEM_BIG_ENDIAN;
+    }
+    if (qemu_plugin_mem_is_sign_extended(info)) {
+        bits |= EL_MEM_SIGN;
+    }
+    w->mi_key[slot] = (uint64_t)info | 1ull << 32;
+    w->mi_bits[slot] = bits;
+    return bits;
+}
+
 /*
  * One access, the callback registered for its direction (@store), and
  * specialised for system mode (@system: physical address, device) and
@@ -296,19 +317,7 @@ void bin_access(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
                          1)) {
         bits = w->mi_bits[slot];
     } else {
-        bits = (uint8_t)(qemu_plugin_mem_size_shift(info) &
-                         EL_MEM_SIZE_SHIFT_MASK);
-        if (EL_MEM_SPLIT ? store : qemu_plugin_mem_is_store(info)) {
-            bits |= EL_MEM_STORE;
-        }
-        if (qemu_plugin_mem_is_big_endian(info)) {
-            bits |= EL_MEM_BIG_ENDIAN;
-        }
-        if (qemu_plugin_mem_is_sign_extended(info)) {
-            bits |= EL_MEM_SIGN;
-        }
-        w->mi_key[slot] = (uint64_t)info | 1ull << 32;
-        w->mi_bits[slot] = bits;
+        bits = bin_meminfo(w, slot, info);
     }
     hw = system ? qemu_plugin_get_hwaddr(info, vaddr) : NULL;
     if (system && hw) {
@@ -333,6 +342,12 @@ void bin_access(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
     if (values) {
         el_mem_value(info, &lo, &hi);
         bits |= EL_MEM_VALUE;
+    }
+    if (!system) {
+        bits &= (uint8_t)~EL_MEM_PHYS;      /* (so the compiler knows) */
+    }
+    if (!values) {
+        bits &= (uint8_t)~EL_MEM_VALUE;
     }
     el_bin_mem(w, bin_mem_index(w, vcpu_index, (uintptr_t)udata), bits,
                EL_MEM_SPLIT ? store : (bits & EL_MEM_STORE) != 0, vaddr,

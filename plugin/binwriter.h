@@ -50,9 +50,9 @@ enum {
 /*
  * The recording path writes a record while pos < limit: limit is
  * EL_BIN_FAST_ROOM bytes before the chunk's end (room for the largest
- * BLOCK or MEM record), or pos itself while the next block start has a
- * chunk's bookkeeping to do (a new chunk's first_insn, the previous chunk
- * to hand on), so that one comparison covers all of it.
+ * BLOCK or MEM record), or pos itself while the next block start has a chunk's bookkeeping to do (a new
+ * chunk's first_insn, the previous chunk to hand on), so that one
+ * comparison covers all of it.
  */
 #define EL_BIN_FAST_ROOM (2 + 6 * EL_VARINT_MAX)
 
@@ -189,7 +189,11 @@ static inline bool el_bin_fast_room(ElBinVcpu *w, bool block)
     return el_bin_fast_slow(w, block);
 }
 
-/* el_put_varint(), its one- and two-byte cases inline */
+/*
+ * el_put_varint(), its one- and two-byte cases inline (most deltas: a
+ * predicted branch and a store or two, where spreading the 7-bit groups
+ * without branches took more instructions than the whole record).
+ */
 static inline size_t el_bin_varint(uint8_t *p, uint64_t v)
 {
     if (__builtin_expect(v < 0x80, 1)) {
@@ -229,8 +233,8 @@ static inline void el_bin_settle(ElBinVcpu *w, uint64_t started)
  * leaves started. @counted: this block's count comes from the inline
  * counter (el_bin_settle() at its end), not from el_bin_insn().
  */
-static inline void el_bin_block(ElBinVcpu *w, uint32_t tb, uint64_t started,
-                                bool counted)
+static inline __attribute__((always_inline))
+void el_bin_block(ElBinVcpu *w, uint32_t tb, uint64_t started, bool counted)
 {
     uint8_t *p;
     size_t n;
@@ -266,9 +270,10 @@ static inline void el_bin_insn(ElBinVcpu *w, uint32_t index)
  * store, as EL_MEM_STORE in @info says); with EL_MEM_VALUE in @info, its
  * value (@hi: the high half of a 16-byte one).
  */
-static inline void el_bin_mem(ElBinVcpu *w, uint32_t index, uint8_t info,
-                              bool store, uint64_t vaddr, uint32_t device,
-                              uint64_t paddr, uint64_t lo, uint64_t hi)
+static inline __attribute__((always_inline))
+void el_bin_mem(ElBinVcpu *w, uint32_t index, uint8_t info, bool store,
+                uint64_t vaddr, uint32_t device, uint64_t paddr, uint64_t lo,
+                uint64_t hi)
 {
     uint8_t *p;
     size_t n = 1;
@@ -292,7 +297,7 @@ static inline void el_bin_mem(ElBinVcpu *w, uint32_t index, uint8_t info,
         int64_t d = (int64_t)(paddr - vaddr);
 
         n += el_put_varint(p + n, device);
-        n += el_put_varint(p + n, el_zigzag(d - w->last_pdelta));
+        n += el_bin_varint(p + n, el_zigzag(d - w->last_pdelta));
         w->last_pdelta = d;
     }
     if (info & EL_MEM_VALUE) {
@@ -301,7 +306,7 @@ static inline void el_bin_mem(ElBinVcpu *w, uint32_t index, uint8_t info,
         int64_t v = bits >= 64 ? (int64_t)lo :
                     (int64_t)(lo << (64 - bits)) >> (64 - bits);
 
-        n += el_put_varint(p + n, el_zigzag(v));
+        n += el_bin_varint(p + n, el_zigzag(v));
         if (bits > 64) {
             n += el_put_varint(p + n, el_zigzag((int64_t)hi));
         }
