@@ -443,6 +443,7 @@ static void vcpu_tb_trans_bin(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     uint64_t *single;
 
     (void)id;
+    el_progress_refresh();
     single = bin_single_counter();
     el_bin_static_lock();
     if (!system_mode && !binary_noted) {
@@ -645,7 +646,7 @@ static void plugin_exit(qemu_plugin_id_t id, void *p)
     for (unsigned i = 0; w && i < count; i++) {
         w[i] = bin_vcpus[i];
         if (w[i] && w[i]->open_counted) {
-            el_bin_settle(w[i], el_progress_read(i, &w[i]->live, true));
+            el_bin_settle(w[i], el_progress_read_any(i, &w[i]->live));
         }
     }
     if (w) {

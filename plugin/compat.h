@@ -186,9 +186,46 @@ static inline size_t el_insn_bytes(const struct qemu_plugin_insn *insn,
 #if QEMU_PLUGIN_VERSION >= 2
 static struct qemu_plugin_scoreboard *el_progress_board;
 
+/*
+ * vCPU 0's counter, vCPU i's at base + i: QEMU keeps a scoreboard in one
+ * array (plugins/api.c, qemu_plugin_scoreboard_find), and a block's
+ * callback finds its counter there without a call into QEMU. The array
+ * moves only when QEMU grows it for a new vCPU, in an exclusive section
+ * that also flushes every TB (plugins/core.c,
+ * plugin_grow_scoreboards__locked): every block that runs afterwards was
+ * translated afterwards, and el_progress_refresh() at each translation
+ * sees the new place before any such block can run. NULL: ask QEMU each
+ * time (before the first translation, or if the layout is not the one
+ * expected: el_progress_odd).
+ */
+static uint64_t *el_progress_base;
+static bool el_progress_odd;
+
 static inline void el_progress_init(void)
 {
     el_progress_board = qemu_plugin_scoreboard_new(sizeof(uint64_t));
+}
+
+/* At every translation, before its block can run. */
+static inline void el_progress_refresh(void)
+{
+    int n = qemu_plugin_num_vcpus();
+    uint64_t *base;
+
+    if (!el_progress_board || n < 1 ||
+        __atomic_load_n(&el_progress_odd, __ATOMIC_RELAXED)) {
+        return;
+    }
+    base = qemu_plugin_scoreboard_find(el_progress_board, 0);
+    if ((uint64_t *)qemu_plugin_scoreboard_find(el_progress_board,
+                                                (unsigned)n - 1) !=
+        base + (n - 1)) {
+        __atomic_store_n(&el_progress_odd, true, __ATOMIC_RELAXED);
+        base = NULL;
+    }
+    if (base != __atomic_load_n(&el_progress_base, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&el_progress_base, base, __ATOMIC_RELEASE);
+    }
 }
 
 static inline bool el_progress_count(struct qemu_plugin_insn *insn,
@@ -211,11 +248,16 @@ static inline bool el_progress_possible(uint64_t *single)
     return el_progress_board != NULL;
 }
 
-/* How many started, and start again from 0 (@take) or not. */
+/*
+ * How many started, and start again from 0 (@take) or not. Only in a
+ * block's callbacks (el_progress_base); elsewhere el_progress_read_any().
+ */
 static inline uint64_t el_progress_read(unsigned vcpu, uint64_t *single,
                                         bool take)
 {
-    uint64_t *p = qemu_plugin_scoreboard_find(el_progress_board, vcpu);
+    uint64_t *base = __atomic_load_n(&el_progress_base, __ATOMIC_ACQUIRE);
+    uint64_t *p = base ? base + vcpu :
+                  qemu_plugin_scoreboard_find(el_progress_board, vcpu);
     uint64_t n = *p;
 
     (void)single;
@@ -224,8 +266,22 @@ static inline uint64_t el_progress_read(unsigned vcpu, uint64_t *single,
     }
     return n;
 }
+/* el_progress_read(@take) anywhere (at exit: no block runs then). */
+static inline uint64_t el_progress_read_any(unsigned vcpu, uint64_t *single)
+{
+    uint64_t *p = qemu_plugin_scoreboard_find(el_progress_board, vcpu);
+    uint64_t n = *p;
+
+    (void)single;
+    *p = 0;
+    return n;
+}
 #else
 static inline void el_progress_init(void)
+{
+}
+
+static inline void el_progress_refresh(void)
 {
 }
 
@@ -256,6 +312,11 @@ static inline uint64_t el_progress_read(unsigned vcpu, uint64_t *single,
         *single = 0;
     }
     return n;
+}
+
+static inline uint64_t el_progress_read_any(unsigned vcpu, uint64_t *single)
+{
+    return el_progress_read(vcpu, single, true);
 }
 #endif
 

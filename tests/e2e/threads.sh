@@ -52,6 +52,30 @@ exact_user() {
         exact_check "$fmt" || { echo "    (run: $mode)"; return 1; }
     done
 }
+# crowd_user FORMAT VER: 24 threads alive at once (past the 16 vCPUs QEMU's
+# per-vCPU scoreboards start with: they grow, and every TB is flushed, while
+# the other threads run)
+crowd_user() {
+    local fmt=$1 ver=$2 want got run
+    need_user "$ver" aarch64 || return
+    want=$(qemu_user "$ver" aarch64 "$G/aarch64/latethreads" many)
+    for run in 1 2; do
+        got=$(qemu_user "$ver" aarch64 -plugin "$(rec_arg "$(api "$ver")" "$fmt")" \
+                  -plugin "$(counter "$(api "$ver")"),out=$T/count" \
+                  "$G/aarch64/latethreads" many 2>"$T/qemu.err")
+        [ $? -eq 0 ] || fail "guest failed: $(head -1 "$T/qemu.err")" || return 1
+        [ "$got" = "$want" ] || fail "guest output differs: $got" || return 1
+        [ ! -s "$T/qemu.err" ] || fail "QEMU said: $(head -1 "$T/qemu.err")" || return 1
+        exact_check "$fmt" || { echo "    (run $run)"; return 1; }
+        [ "$(cut -d, -f1 "$T/lines" | sort -u | wc -l)" -gt 16 ] \
+            || fail "no more than 16 vCPUs in the trace" || return 1
+    done
+}
+for fmt in bin text; do
+    eval "test_threads_crowd_exact_${fmt}_72_user() { crowd_user $fmt 7.2; }"
+    eval "test_threads_crowd_exact_${fmt}_100_user() { crowd_user $fmt 10.0; }"
+done
+
 for arch in aarch64 x86_64 riscv64; do
     for fmt in bin text; do
         eval "test_threads_late_exact_${fmt}_72_user_${arch}() { exact_user $fmt $arch; }"

@@ -10,6 +10,9 @@
  * With the argument "shared" it first maps shared memory (MAP_SHARED), as
  * programs that use shared memory or semaphores do: QEMU then translates
  * for parallel execution from that point on, long before the first thread.
+ * With "many" it ends with a crowd of CROWD threads alive at once (QEMU
+ * numbers their vCPUs up to CROWD, past the 16 its per-vCPU plugin
+ * scoreboards start with, so that they grow while threads run).
  *
  * The output does not depend on scheduling.
  */
@@ -21,6 +24,7 @@
 
 #define BUFLEN 256
 #define SHORT_LIVED 24
+#define CROWD 24
 
 struct worker {
 	pthread_t tid;
@@ -32,6 +36,8 @@ struct worker {
 
 static struct worker long_lived[2];
 static struct worker short_lived[SHORT_LIVED];
+static struct worker crowd[CROWD];
+static pthread_barrier_t crowd_ready;
 static uint64_t shared_total;	/* atomic adds */
 
 static __attribute__((noinline)) uint32_t step(uint32_t x, unsigned int id)
@@ -71,6 +77,17 @@ static void *work(void *arg)
 	struct worker *w = arg;
 
 	w->result = churn(w);
+	return NULL;
+}
+
+/* a crowd member: all of them alive before any goes on */
+static void *crowd_work(void *arg)
+{
+	struct worker *w = arg;
+
+	w->result = churn(w);
+	pthread_barrier_wait(&crowd_ready);
+	w->result += churn(w);
 	return NULL;
 }
 
@@ -131,6 +148,26 @@ int main(int argc, char **argv)
 		    join(&short_lived[i], &combined) ||
 		    join(&short_lived[i + 1], &combined)) {
 			return 1;
+		}
+	}
+	if (argc > 1 && strcmp(argv[1], "many") == 0) {
+		if (pthread_barrier_init(&crowd_ready, NULL, CROWD)) {
+			puts("latethreads: pthread_barrier_init failed");
+			return 1;
+		}
+		for (unsigned int i = 0; i < CROWD; i++) {
+			crowd[i].id = 100 + i;
+			crowd[i].rounds = 3;
+			if (pthread_create(&crowd[i].tid, NULL, crowd_work,
+					   &crowd[i])) {
+				puts("latethreads: pthread_create failed");
+				return 1;
+			}
+		}
+		for (unsigned int i = 0; i < CROWD; i++) {
+			if (join(&crowd[i], &combined)) {
+				return 1;
+			}
 		}
 	}
 	printf("latethreads result %016llx total %016llx\n",
