@@ -132,6 +132,25 @@ ElRegs *el_regs_init(const ElOptions *o)
     return r;
 }
 
+/* Whether @a and @b hold the same @n bytes: the usual sizes without a call */
+static inline bool reg_same(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint64_t x[2], y[2];
+
+    switch (n) {
+    case 8:
+        memcpy(x, a, 8);
+        memcpy(y, b, 8);
+        return x[0] == y[0];
+    case 16:
+        memcpy(x, a, 16);
+        memcpy(y, b, 16);
+        return x[0] == y[0] && x[1] == y[1];
+    default:
+        return memcmp(a, b, n) == 0;
+    }
+}
+
 /*
  * Read @reg into its cur array: its size if it differs from the last value
  * (and then cur holds the new value until reg_keep()), else 0. No locks,
@@ -141,10 +160,14 @@ static inline size_t reg_changed(ElReg *reg)
 {
     int sz;
 
-    g_byte_array_set_size(reg->cur, 0);
+    /*
+     * Emptied by its public length, not g_byte_array_set_size(), which
+     * removes the range (a call, a move) for every instruction.
+     */
+    reg->cur->len = 0;
     sz = qemu_plugin_read_register(reg->handle, reg->cur);
     if (sz <= 0 || (guint)sz != reg->last->len ||
-        memcmp(reg->last->data, reg->cur->data, (size_t)sz) == 0) {
+        reg_same(reg->last->data, reg->cur->data, (size_t)sz)) {
         return 0;
     }
     return (size_t)sz;
