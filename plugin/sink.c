@@ -269,6 +269,30 @@ void el_sink_write_placed(char *buf, size_t len, uint64_t *placed)
     write_all(buf, len, *placed);
 }
 
+bool el_sink_positional(void)
+{
+    return mode == SINK_FILE && !__atomic_load_n(&ss->failed, __ATOMIC_RELAXED);
+}
+
+bool el_sink_claim(size_t len, uint64_t *placed)
+{
+    if (!el_sink_positional()) {
+        return false;
+    }
+    /* the place is claimed and noted in one step (see vcpu.c) */
+    *placed = __atomic_fetch_add(&ss->file_end, len, __ATOMIC_RELAXED);
+    return true;
+}
+
+void el_sink_write_at(const char *buf, size_t len, uint64_t placed)
+{
+    if (len == 0 || __atomic_load_n(&ss->failed, __ATOMIC_RELAXED)) {
+        return;
+    }
+    preallocate(placed + len);
+    write_all(buf, len, placed);
+}
+
 void el_sink_write(char *buf, size_t len)
 {
     uint64_t placed;

@@ -48,6 +48,16 @@ void el_sink_write(char *buf, size_t len);
 void el_sink_write_placed(char *buf, size_t len, uint64_t *placed);
 void el_sink_rewrite(const char *buf, size_t len, uint64_t placed);
 
+/*
+ * For the text writer thread (textwriter.h): whether batches have places
+ * (outfile= a regular file) and nothing failed yet; claim the place of a
+ * batch of @len bytes into *@placed (false, claiming nothing, if a write
+ * failed); write a batch at its place.
+ */
+bool el_sink_positional(void);
+bool el_sink_claim(size_t len, uint64_t *placed);
+void el_sink_write_at(const char *buf, size_t len, uint64_t placed);
+
 /* Cut the file where the trace ends and close it. */
 void el_sink_close(void);
 

@@ -21,6 +21,7 @@
 #include "shm.h"
 #include "sink.h"
 #include "text.h"
+#include "textwriter.h"
 #include "execlog/textfmt.h"
 #include "vcpu.h"
 #include "watcher.h"
@@ -375,6 +376,8 @@ static void text_write_all(unsigned count, ElVcpu *(*get)(unsigned))
             }
         }
     }
+    /* every batch written before the last lines, and before the file is cut */
+    el_textw_stop();
     out = malloc(size + lines + 1);
     if (!out) {
         fprintf(stderr, "execlog: out of memory at exit; the last line of "
@@ -459,6 +462,8 @@ int el_text_install(qemu_plugin_id_t id, const qemu_info_t *info,
             el_watch_missing();
         }
     }
+    /* after the watcher's fork: it has no writer thread, and needs none */
+    el_textw_start();
     register_callbacks(id);
     return 0;
 }

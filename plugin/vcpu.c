@@ -10,6 +10,7 @@
 
 #include "shm.h"
 #include "sink.h"
+#include "textwriter.h"
 #include "execlog/textfmt.h"
 
 /* Lines are written out in batches of about this size. */
@@ -63,9 +64,11 @@ ElVcpu *el_vcpu_shared_get(unsigned index)
  */
 static void drop_complete_lines(ElVcpu *v)
 {
-    size_t from = v->inflight_len ? v->inflight_len : v->committed;
-    size_t pending = v->inflight_len ? v->inflight_pending
-                                     : v->len - v->committed;
+    /* (a batch with the parent's writer is the parent's to write) */
+    bool mid = v->inflight_len && !v->swapped;
+    size_t from = !mid ? v->committed :
+                  v->buf == v->inflight_buf ? v->inflight_len : 0;
+    size_t pending = mid ? v->inflight_pending : v->len - v->committed;
 
     memmove(v->buf, v->buf + from, pending);
     v->len = pending;
@@ -179,11 +182,54 @@ unsigned el_vcpu_count(void)
 /*
  * Written so that a watcher (watcher.c) that finds QEMU dead at any point
  * in here knows what is in the file and what is not: while inflight_len is
- * set, buf[0, inflight_len) is being written (written once inflight_done),
- * and the pending line is at buf[inflight_len, +inflight_pending) — the
- * move below never overwrites it, as it copies to a place that does not
- * overlap it (el_vcpu_make_room() makes sure).
+ * set, inflight_buf[0, inflight_len) is being written (written once
+ * inflight_done), and until swapped the pending line is
+ * inflight_pending bytes at buf[inflight_len] if buf is still
+ * inflight_buf, else at buf[0] (the other buffer); once swapped, buf, len
+ * and committed are as ever. The move below never overwrites the pending
+ * line, as it copies to a place that does not overlap it
+ * (el_vcpu_make_room() makes sure).
+ *
+ * With the writer thread (textwriter.h) the batch goes to it, and the vCPU
+ * goes on in its other buffer (flush_async); else the vCPU writes it.
  */
+static bool flush_async(ElVcpu *v, size_t pending)
+{
+    char *full = v->buf;
+    size_t cap = v->cap;
+
+    if (!v->spare && el_shm_contains(v->buf)) {
+        /* the other buffer, where the watcher sees it too */
+        v->spare = el_shm_alloc(EL_VCPU_BUF_SIZE);
+        v->spare_cap = v->spare ? EL_VCPU_BUF_SIZE : 0;
+    }
+    if (!v->spare || pending + 1 > v->spare_cap || !el_sink_positional()) {
+        return false;
+    }
+    v->inflight_buf = full;
+    v->inflight_pending = pending;
+    v->inflight_done = false;
+    v->swapped = false;
+    v->inflight_at = UINT64_MAX;
+    __atomic_store_n(&v->inflight_len, v->committed, __ATOMIC_RELEASE);
+    if (!el_sink_claim(v->committed, &v->inflight_at)) {
+        /* a write failed meanwhile: nothing more is written */
+        __atomic_store_n(&v->inflight_done, true, __ATOMIC_RELEASE);
+    }
+    memcpy(v->spare, full + v->committed, pending);
+    __atomic_store_n(&v->buf, v->spare, __ATOMIC_RELEASE);
+    v->cap = v->spare_cap;
+    v->len = pending;
+    v->committed = 0;
+    v->spare = full;
+    v->spare_cap = cap;
+    __atomic_store_n(&v->swapped, true, __ATOMIC_RELEASE);
+    if (!__atomic_load_n(&v->inflight_done, __ATOMIC_ACQUIRE)) {
+        el_textw_hand(v);
+    }
+    return true;
+}
+
 void el_vcpu_flush(ElVcpu *v)
 {
     size_t pending = v->len - v->committed;
@@ -191,8 +237,16 @@ void el_vcpu_flush(ElVcpu *v)
     if (v->committed == 0) {
         return;
     }
+    /* the batch before, with the writer: written, its buffer free */
+    el_textw_wait(v);
+    __atomic_store_n(&v->inflight_len, 0, __ATOMIC_RELEASE);
+    if (el_textw_running() && flush_async(v, pending)) {
+        return;
+    }
+    v->inflight_buf = v->buf;
     v->inflight_pending = pending;
     v->inflight_done = false;
+    v->swapped = false;
     v->inflight_at = UINT64_MAX;
     __atomic_store_n(&v->inflight_len, v->committed, __ATOMIC_RELEASE);
     el_sink_write_placed(v->buf, v->committed, &v->inflight_at);
@@ -212,11 +266,15 @@ void el_vcpu_settle(ElVcpu *v)
     }
     if (!v->inflight_done) {
         /* maybe written in part: write it (again) where it belongs */
-        el_sink_rewrite(v->buf, n, v->inflight_at);
+        el_sink_rewrite(v->inflight_buf, n, v->inflight_at);
     }
-    memmove(v->buf, v->buf + n, v->inflight_pending);
-    v->len = v->inflight_pending;
-    v->committed = 0;
+    if (!v->swapped) {
+        const char *from = v->buf == v->inflight_buf ? v->buf + n : v->buf;
+
+        memmove(v->buf, from, v->inflight_pending);
+        v->len = v->inflight_pending;
+        v->committed = 0;
+    }
     v->inflight_len = 0;
 }
 

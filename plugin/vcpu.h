@@ -31,11 +31,18 @@ typedef struct ElVcpu {
     uint8_t prefix_len;
     char prefix[14];        /* "N, " */
     struct ElRegs *regs;    /* registers to watch, or NULL */
-    /* a flush under way, for the watcher: see el_vcpu_flush() */
+    /* a batch under way, for the watcher: see el_vcpu_flush() */
+    char *inflight_buf;     /* its buffer (buf, or the other one) */
     size_t inflight_len;
     size_t inflight_pending;
     uint64_t inflight_at;
     bool inflight_done;
+    bool swapped;           /* buf is the other buffer, set up */
+    /* the other buffer (textwriter.h), and the writer's queue */
+    char *spare;
+    size_t spare_cap;
+    bool queued;            /* under the writer's lock */
+    struct ElVcpu *qnext;
 } ElVcpu;
 
 extern ElVcpu **el_vcpu_pages[EL_VCPU_PAGES];
