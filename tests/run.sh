@@ -18,6 +18,7 @@ tier_setup
 
 pattern=${1:-}
 passed=0 failed=0 skipped=0
+times=()                # "SECONDS NAME" of each test run
 run_one() {
     local name=$1; shift
     local p hit=
@@ -30,8 +31,10 @@ run_one() {
         skipped=$((skipped + 1)); echo "SKIP $name: $reason"
         return
     fi
+    local t0=$EPOCHREALTIME
     out=$("$@" 2>&1)
     rc=$?
+    times+=("$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') $name")
     reports=$(tier_reports)
     if [ -n "$reports" ]; then
         failed=$((failed + 1)); echo "FAIL $name (sanitizer report)"
@@ -57,5 +60,12 @@ done
 for t in $(declare -F | awk '{ print $3 }' | grep '^test_'); do
     run_one "${t#test_}" "$t"
 done
+# where the suite's time goes (CI has a budget): the slowest tests
+if [ ${#times[@]} -gt 0 ]; then
+    printf '%s\n' "${times[@]}" | sort -rn | head -5 |
+        awk '{ printf "slow: %ss %s\n", $1, $2 }'
+    printf '%s\n' "${times[@]}" |
+        awk '{ s += $1 } END { printf "time: %.0fs in %d tests\n", s, NR }'
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
