@@ -76,7 +76,19 @@ static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t q_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t q_free = PTHREAD_COND_INITIALIZER;
 static ElBinBuf *q_head, *q_tail;
+static unsigned q_len;          /* chunks in the queue */
+static unsigned q_waiting;      /* vCPUs waiting for a free buffer */
+static bool q_draining;         /* at exit: the guest waits no more */
 static bool q_closing;
+
+/*
+ * compress=zstd: the writer is behind when this many chunks wait for it,
+ * or a vCPU waits for a buffer. It then writes the chunk uncompressed (a
+ * reader takes each chunk as its flags say): compressing is for a core
+ * that is free, never a reason for the guest to wait. (At exit, with the
+ * guest done, every chunk left is compressed.)
+ */
+#define EL_BIN_BEHIND (EL_BIN_BUFS / 2)
 static bool writer_running;
 static pthread_t writer;
 
@@ -189,7 +201,7 @@ static void chunk_header(uint8_t *h, uint32_t vcpu, uint32_t seq,
  * so that the watcher can write the bytes (again) if QEMU dies before they
  * are all out.
  */
-static void write_chunk(ElBinBuf *b, uint16_t flags)
+static void write_chunk(ElBinBuf *b, uint16_t flags, bool compress)
 {
     uint8_t *c = b->data;
     uint32_t used = el_get_u32(c + EL_CK_USED);
@@ -198,12 +210,13 @@ static void write_chunk(ElBinBuf *b, uint16_t flags)
     if (stopped()) {
         return;
     }
-    if (!use_zstd) {
+    if (!use_zstd || !compress) {
         el_put_u32(c + EL_CK_RAW, used);
         el_put_u16(c + EL_CK_FLAGS, EL_CK_SEALED | flags);
         if (reserve(chunk_size, &off)) {
             b->off = off;
             b->len = EL_CHUNK_HEADER_SIZE + used;
+            b->zipped = false;
             __atomic_store_n(&b->state, EL_BUF_PLACED, __ATOMIC_RELEASE);
             if (allocate(off, chunk_size)) {
                 pwrite_all(c, b->len, off);
@@ -234,6 +247,7 @@ static void write_chunk(ElBinBuf *b, uint16_t flags)
     if (reserve(slot, &off)) {
         b->off = off;
         b->len = (uint32_t)slot;
+        b->zipped = true;
         __atomic_store_n(&b->state, EL_BUF_PLACED, __ATOMIC_RELEASE);
         if (allocate(off, slot)) {
             pwrite_all(out, slot, off);
@@ -261,9 +275,13 @@ static void *writer_main(void *arg)
         if (!q_head) {
             q_tail = NULL;
         }
+        q_len--;
+        bool behind = !q_draining &&
+                      (q_len >= EL_BIN_BEHIND || q_waiting > 0);
+
         __atomic_store_n(&b->state, EL_BUF_WRITING, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&q_lock);
-        write_chunk(b, 0);
+        write_chunk(b, 0, !behind);
         pthread_mutex_lock(&q_lock);
         __atomic_store_n(&b->state, EL_BUF_FREE, __ATOMIC_RELEASE);
         pthread_cond_broadcast(&q_free);
@@ -308,7 +326,7 @@ static void finish_chunk(ElBinBuf *b)
 {
     if (!writer_running) {
         __atomic_store_n(&b->state, EL_BUF_WRITING, __ATOMIC_RELEASE);
-        write_chunk(b, 0);
+        write_chunk(b, 0, true);
         __atomic_store_n(&b->state, EL_BUF_FREE, __ATOMIC_RELEASE);
         return;
     }
@@ -321,6 +339,7 @@ static void finish_chunk(ElBinBuf *b)
         q_head = b;
     }
     q_tail = b;
+    q_len++;
     pthread_cond_signal(&q_work);
     pthread_mutex_unlock(&q_lock);
 }
@@ -367,7 +386,9 @@ static ElBinBuf *get_buffer(ElBinVcpu *w)
                   EL_BUF_FREE;
         }
         if (!any) {
+            q_waiting++;
             pthread_cond_wait(&q_free, &q_lock);
+            q_waiting--;
         }
         pthread_mutex_unlock(&q_lock);
     }
@@ -1139,7 +1160,8 @@ static void after_fork_in_child(void)
     pthread_cond_init(&q_free, NULL);
     writer_running = false;
     q_head = q_tail = NULL;
-    q_closing = false;
+    q_len = q_waiting = 0;
+    q_draining = q_closing = false;
     if (!sh || owner == 0) {
         return;
     }
@@ -1317,6 +1339,9 @@ void el_bin_close(ElBinVcpu **vcpus, uint32_t n)
     if (getpid() != owner || !header) {
         return;
     }
+    pthread_mutex_lock(&q_lock);
+    q_draining = true;
+    pthread_mutex_unlock(&q_lock);
     for (uint32_t i = 0; i < n; i++) {
         if (vcpus[i]) {
             close_vcpu(vcpus[i]);
@@ -1375,7 +1400,7 @@ static void salvage_vcpu(ElBinVcpu *w)
             return;
         }
         if (!el_shm_contains(b->data) ||
-            (b->state == EL_BUF_PLACED && use_zstd &&
+            (b->state == EL_BUF_PLACED && b->zipped &&
              !el_shm_contains(sh->zout))) {
             b->state = EL_BUF_FREE;     /* not ours to read: skipped */
             continue;
@@ -1385,9 +1410,9 @@ static void salvage_vcpu(ElBinVcpu *w)
         }
         if (b->state == EL_BUF_PLACED) {
             /* the writer was writing it: the same bytes, the same place */
-            pwrite_all(use_zstd ? sh->zout : b->data, b->len, b->off);
+            pwrite_all(b->zipped ? sh->zout : b->data, b->len, b->off);
         } else {
-            write_chunk(b, b == w->cur ? EL_CK_CUT : 0);
+            write_chunk(b, b == w->cur ? EL_CK_CUT : 0, true);
         }
         b->state = EL_BUF_FREE;
     }

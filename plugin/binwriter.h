@@ -36,6 +36,8 @@ typedef struct ElBinBuf {
     uint32_t seq;           /* the chunk's sequence number */
     uint64_t off;           /* EL_BUF_PLACED: where it is being written */
     uint32_t len;           /* EL_BUF_PLACED: how many bytes */
+    bool zipped;            /* EL_BUF_PLACED: compressed (the bytes are in
+                               the writer's output buffer) */
     struct ElBinBuf *qnext; /* the writer's queue */
 } ElBinBuf;
 
