@@ -15,13 +15,16 @@
  *   execution, decided by the recorder's own plugin/serial.c), else a
  *   callback per instruction;
  * - per instruction, a load callback and a store callback (QEMU_PLUGIN_MEM_R
- *   and QEMU_PLUGIN_MEM_W, two registrations; option mem=rw: one MEM_RW
- *   callback instead, as the recorder registered before).
+ *   and QEMU_PLUGIN_MEM_W, two registrations) where the recorder splits
+ *   them (compat.h EL_MEM_SPLIT: API >= 2), else one QEMU_PLUGIN_MEM_RW
+ *   callback (API 1: QEMU 7.2 would run only the first of two).
  * The decision is the recorder's code (compat.h, serial.c), linked in, so
  * that it cannot drift; the per-instruction loop below mirrors
  * vcpu_tb_trans_bin's and must be changed with it.
  *
- * Options: mem=split (default) or mem=rw; regs=on: as format=bin,reg=...
+ * Options: mem=rw or mem=split, to compare the schemes (the default is the
+ * recorder's; mem=split on API 1 runs only the load callbacks, see above);
+ * regs=on: as format=bin,reg=...
  * (API >= 2): the block's callback and one per instruction after the
  * first read the registers (QEMU_PLUGIN_CB_R_REGS).
  */
@@ -37,7 +40,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 static bool system_mode;
 static bool system_one_vcpu;
-static bool mem_rw;             /* mem=rw: one callback for both */
+static bool mem_rw = !EL_MEM_SPLIT;     /* one callback for both */
 static bool regs;               /* regs=on */
 static unsigned vcpus_seen;     /* atomic */
 static uint64_t single_counter; /* API 1: the only vCPU's count */
