@@ -66,6 +66,7 @@ for n in "$RUNS" "$RUNS_SLOW" "$LONG" "$DUMP_FILE_SCALE"; do
     [[ $n =~ ^[1-9][0-9]*$ ]] ||
         die "BENCH_RUNS, BENCH_RUNS_SLOW and the scales must be positive integers"
 done
+(( RUNS_SLOW <= RUNS )) || RUNS_SLOW=$RUNS
 [[ $UPSTREAM =~ ^(auto|0|1)$ ]] || die "BENCH_UPSTREAM must be auto, 0 or 1"
 for t in $THREADS; do
     [[ $t =~ ^[1-8]$ ]] || die "BENCH_THREADS: $t is not 1 to 8"
@@ -75,6 +76,10 @@ for b in $BUILDS; do
 done
 
 # sections
+for s in ${BENCH_ONLY//,/ }; do
+    [[ $s =~ ^(short|medium|long|dump|window|boot|text|bin)$ ]] ||
+        die "BENCH_ONLY: unknown section '$s' (known: short, medium, long, dump, window, boot; text, bin)"
+done
 ONLY=,${BENCH_ONLY:-short,medium,long,dump,window},
 ONLY=${ONLY//,text,/,short,}
 ONLY=${ONLY//,bin,/,medium,long,dump,}
@@ -82,6 +87,7 @@ if [[ $QUICK == 1 && -z ${BENCH_ONLY:-} ]]; then
     ONLY=,short,dump,
 fi
 want() { [[ $ONLY == *",$1,"* ]]; }
+[[ $ONLY == ,boot, ]] && exit 0         # bench/linux-boot.sh's alone
 
 command -v "$Q72" >/dev/null || die "$Q72 not found (make setup installs it)"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (Debian package time)"
