@@ -40,10 +40,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 static bool system_mode;
 static bool system_one_vcpu;
-static bool mem_rw = !EL_MEM_SPLIT;     /* one callback for both */
-static bool regs;               /* regs=on */
-static unsigned vcpus_seen;     /* atomic */
-static uint64_t single_counter; /* API 1: the only vCPU's count */
+static bool mem_rw = !EL_MEM_SPLIT; /* one callback for both */
+static bool regs;                   /* regs=on */
+static unsigned vcpus_seen;         /* atomic */
+static uint64_t single_counter;     /* API 1: the only vCPU's count */
 
 /* ------------------------------------------------------------------------ */
 /* Run time: every block, instruction and access. They do nothing.          */
@@ -75,9 +75,10 @@ static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 /* As bin.c's bin_single_counter: where API 1 may count inline */
 static uint64_t *single(void)
 {
-    bool one = system_mode ? system_one_vcpu :
-               __atomic_load_n(&vcpus_seen, __ATOMIC_ACQUIRE) <= 1 &&
-               el_serial_code();
+    bool one = system_mode
+                   ? system_one_vcpu
+                   : __atomic_load_n(&vcpus_seen, __ATOMIC_ACQUIRE) <= 1 &&
+                         el_serial_code();
 
     return one ? &single_counter : NULL;
 }
@@ -85,8 +86,8 @@ static uint64_t *single(void)
 static void on_tb(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
     size_t n = qemu_plugin_tb_n_insns(tb);
-    enum qemu_plugin_cb_flags flags = regs ? QEMU_PLUGIN_CB_R_REGS :
-                                      QEMU_PLUGIN_CB_NO_REGS;
+    enum qemu_plugin_cb_flags flags =
+        regs ? QEMU_PLUGIN_CB_R_REGS : QEMU_PLUGIN_CB_NO_REGS;
     uint64_t *one;
     bool counted;
 
@@ -102,27 +103,22 @@ static void on_tb(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 
         if (regs && i > 0) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_insn,
-                                                   QEMU_PLUGIN_CB_R_REGS,
-                                                   NULL);
+                                                   QEMU_PLUGIN_CB_R_REGS, NULL);
         }
         if (!counted) {
-            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_insn,
-                                                   QEMU_PLUGIN_CB_NO_REGS,
-                                                   NULL);
+            qemu_plugin_register_vcpu_insn_exec_cb(
+                insn, on_insn, QEMU_PLUGIN_CB_NO_REGS, NULL);
         } else if (i > 0) {
             el_progress_count(insn, one);
         }
         if (mem_rw) {
-            qemu_plugin_register_vcpu_mem_cb(insn, on_mem,
-                                             QEMU_PLUGIN_CB_NO_REGS,
-                                             QEMU_PLUGIN_MEM_RW, NULL);
+            qemu_plugin_register_vcpu_mem_cb(
+                insn, on_mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
         } else {
-            qemu_plugin_register_vcpu_mem_cb(insn, on_mem,
-                                             QEMU_PLUGIN_CB_NO_REGS,
-                                             QEMU_PLUGIN_MEM_R, NULL);
-            qemu_plugin_register_vcpu_mem_cb(insn, on_mem,
-                                             QEMU_PLUGIN_CB_NO_REGS,
-                                             QEMU_PLUGIN_MEM_W, NULL);
+            qemu_plugin_register_vcpu_mem_cb(
+                insn, on_mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_R, NULL);
+            qemu_plugin_register_vcpu_mem_cb(
+                insn, on_mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_W, NULL);
         }
     }
 }
@@ -140,8 +136,8 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index)
 }
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
-                                           const qemu_info_t *info,
-                                           int argc, char **argv)
+                                           const qemu_info_t *info, int argc,
+                                           char **argv)
 {
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "mem=rw") == 0) {
@@ -151,9 +147,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
         } else if (strcmp(argv[i], "regs=on") == 0 && EL_HAVE_REGISTERS) {
             regs = true;
         } else {
-            fprintf(stderr, "floor: unknown option '%s' (known: mem=split, "
-                    "mem=rw%s)\n", argv[i],
-                    EL_HAVE_REGISTERS ? ", regs=on" : "");
+            fprintf(stderr,
+                    "floor: unknown option '%s' (known: mem=split, "
+                    "mem=rw%s)\n",
+                    argv[i], EL_HAVE_REGISTERS ? ", regs=on" : "");
             return -1;
         }
     }

@@ -23,11 +23,11 @@
 #endif
 
 enum {
-    TB_CB,          /* tb exec callback, no registers */
-    TB_CB_REGS,     /* tb exec callback reading registers */
-    INSN_CB,        /* insn exec callback, no registers */
-    INSN_CB_REGS,   /* insn exec callback reading registers */
-    INSN_INLINE,    /* inline operation as an instruction starts */
+    TB_CB,        /* tb exec callback, no registers */
+    TB_CB_REGS,   /* tb exec callback reading registers */
+    INSN_CB,      /* insn exec callback, no registers */
+    INSN_CB_REGS, /* insn exec callback reading registers */
+    INSN_INLINE,  /* inline operation as an instruction starts */
     MEM_R,
     MEM_W,
     MEM_RW,
@@ -35,11 +35,11 @@ enum {
 };
 
 static const char *const names[KINDS] = {
-    "tb_cb", "tb_cb_regs", "insn_cb", "insn_cb_regs", "insn_inline",
-    "mem_r", "mem_w", "mem_rw",
+    "tb_cb",       "tb_cb_regs", "insn_cb", "insn_cb_regs",
+    "insn_inline", "mem_r",      "mem_w",   "mem_rw",
 };
 
-static uint64_t counts[KINDS];     /* atomic: vCPUs translate in parallel */
+static uint64_t counts[KINDS]; /* atomic: vCPUs translate in parallel */
 
 static void add(int kind)
 {
@@ -109,22 +109,26 @@ void __wrap_qemu_plugin_register_vcpu_insn_exec_inline(
 }
 #endif
 
-void __real_qemu_plugin_register_vcpu_mem_cb(
-    struct qemu_plugin_insn *insn, qemu_plugin_vcpu_mem_cb_t cb,
-    enum qemu_plugin_cb_flags flags, enum qemu_plugin_mem_rw rw,
-    void *udata);
-void __wrap_qemu_plugin_register_vcpu_mem_cb(
-    struct qemu_plugin_insn *insn, qemu_plugin_vcpu_mem_cb_t cb,
-    enum qemu_plugin_cb_flags flags, enum qemu_plugin_mem_rw rw,
-    void *udata);
+void __real_qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn,
+                                             qemu_plugin_vcpu_mem_cb_t cb,
+                                             enum qemu_plugin_cb_flags flags,
+                                             enum qemu_plugin_mem_rw rw,
+                                             void *udata);
+void __wrap_qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn,
+                                             qemu_plugin_vcpu_mem_cb_t cb,
+                                             enum qemu_plugin_cb_flags flags,
+                                             enum qemu_plugin_mem_rw rw,
+                                             void *udata);
 
-void __wrap_qemu_plugin_register_vcpu_mem_cb(
-    struct qemu_plugin_insn *insn, qemu_plugin_vcpu_mem_cb_t cb,
-    enum qemu_plugin_cb_flags flags, enum qemu_plugin_mem_rw rw,
-    void *udata)
+void __wrap_qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn,
+                                             qemu_plugin_vcpu_mem_cb_t cb,
+                                             enum qemu_plugin_cb_flags flags,
+                                             enum qemu_plugin_mem_rw rw,
+                                             void *udata)
 {
-    add(rw == QEMU_PLUGIN_MEM_R ? MEM_R : rw == QEMU_PLUGIN_MEM_W ? MEM_W :
-        MEM_RW);
+    add(rw == QEMU_PLUGIN_MEM_R   ? MEM_R
+        : rw == QEMU_PLUGIN_MEM_W ? MEM_W
+                                  : MEM_RW);
     __real_qemu_plugin_register_vcpu_mem_cb(insn, cb, flags, rw, udata);
 }
 
@@ -144,9 +148,9 @@ static void regcount_write(void)
         return;
     }
     for (int k = 0; k < KINDS; k++) {
-        fprintf(f, "%s: %llu\n", names[k],
-                (unsigned long long)__atomic_load_n(&counts[k],
-                                                    __ATOMIC_RELAXED));
+        fprintf(
+            f, "%s: %llu\n", names[k],
+            (unsigned long long)__atomic_load_n(&counts[k], __ATOMIC_RELAXED));
     }
     fclose(f);
 }
@@ -180,13 +184,13 @@ void __wrap_qemu_plugin_register_atexit_cb(qemu_plugin_id_t id,
     __real_qemu_plugin_register_atexit_cb(id, regcount_exit, NULL);
 }
 
-void __real_qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
-                                                  qemu_plugin_vcpu_tb_trans_cb_t cb);
-void __wrap_qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
-                                                  qemu_plugin_vcpu_tb_trans_cb_t cb);
+void __real_qemu_plugin_register_vcpu_tb_trans_cb(
+    qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
+void __wrap_qemu_plugin_register_vcpu_tb_trans_cb(
+    qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
 
-void __wrap_qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
-                                                  qemu_plugin_vcpu_tb_trans_cb_t cb)
+void __wrap_qemu_plugin_register_vcpu_tb_trans_cb(
+    qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb)
 {
     __real_qemu_plugin_register_atexit_cb(id, regcount_exit, NULL);
     __real_qemu_plugin_register_vcpu_tb_trans_cb(id, cb);
