@@ -76,7 +76,8 @@ for b in $BUILDS; do
 done
 
 # sections
-for s in ${BENCH_ONLY//,/ }; do
+only=${BENCH_ONLY:-}
+for s in ${only//,/ }; do
     [[ $s =~ ^(short|medium|long|dump|window|boot|text|bin)$ ]] ||
         die "BENCH_ONLY: unknown section '$s' (known: short, medium, long, dump, window, boot; text, bin)"
 done
