@@ -1,10 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * workload: the benchmark guest.  argv[1] is the scale (default 1); each
- * unit of scale runs one pass of a sieve, some array transforms and a small
- * open-addressing hash table, about 6.5 million instructions with roughly
- * one memory access per three instructions.  Prints a checksum.
+ * unit of scale runs seven passes of a sieve, some array transforms, a small
+ * open-addressing hash table and a pointer walk, about 6.5 million
+ * instructions with roughly one memory access per three instructions.
+ * Prints a checksum.
+ *
+ * argv[2], the number of threads (default 1, at most MAX_THREADS): with more
+ * than one, the main thread first runs the first eighth of the passes alone
+ * (so that QEMU translates the hot code before any other thread exists),
+ * then starts the others, which start late, and all of them run the
+ * remaining passes, pass i on thread i mod THREADS, each on data of its own.
+ * Every pass's results are folded in pass order at the end, so the checksum
+ * is the same for any number of threads: a run with threads did the same
+ * work as one without.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,27 +28,34 @@
 #define HASH_KEYS 1800
 #define WALK_N 2048
 #define WALK_STEPS 20480
-
-static uint8_t composite[SIEVE_N];
-static uint32_t arr[ARR_N];
-static uint32_t tmp[ARR_N];
-static uint16_t hist[256];
+#define MAX_THREADS 8
 
 struct slot {
 	uint32_t key;
 	uint32_t val;
 };
-static struct slot table[HASH_SIZE];
 
 struct node {
 	uint32_t next;
 	uint32_t weight;
 	uint64_t tally;
 };
-static struct node nodes[WALK_N];
 
-static __attribute__((noinline)) uint32_t sieve(void)
+/* One thread's data */
+struct ctx {
+	uint8_t composite[SIEVE_N];
+	uint32_t arr[ARR_N];
+	uint32_t tmp[ARR_N];
+	uint16_t hist[256];
+	struct slot table[HASH_SIZE];
+	struct node nodes[WALK_N];
+};
+
+static struct ctx ctxs[MAX_THREADS];
+
+static __attribute__((noinline)) uint32_t sieve(struct ctx *c)
 {
+	uint8_t *composite = c->composite;
 	uint32_t count = 0, sum = 0;
 
 	for (uint32_t i = 0; i < SIEVE_N; i++)
@@ -54,8 +72,11 @@ static __attribute__((noinline)) uint32_t sieve(void)
 	return count * 65536u + (sum & 0xffff);
 }
 
-static __attribute__((noinline)) uint32_t transforms(uint32_t seed)
+static __attribute__((noinline)) uint32_t transforms(struct ctx *c,
+						     uint32_t seed)
 {
+	uint32_t *arr = c->arr, *tmp = c->tmp;
+	uint16_t *hist = c->hist;
 	uint32_t x = seed, acc = 0;
 
 	for (int i = 0; i < ARR_N; i++) {
@@ -86,7 +107,8 @@ static inline uint32_t slot_of(uint32_t key)
 	return (key * 2654435769u) >> (32 - HASH_BITS);
 }
 
-static __attribute__((noinline)) void ht_put(uint32_t key, uint32_t val)
+static __attribute__((noinline)) void ht_put(struct slot *table, uint32_t key,
+					     uint32_t val)
 {
 	uint32_t h = slot_of(key);
 
@@ -96,7 +118,8 @@ static __attribute__((noinline)) void ht_put(uint32_t key, uint32_t val)
 	table[h].val += val;
 }
 
-static __attribute__((noinline)) uint32_t ht_get(uint32_t key)
+static __attribute__((noinline)) uint32_t ht_get(const struct slot *table,
+						 uint32_t key)
 {
 	uint32_t h = slot_of(key);
 
@@ -113,8 +136,9 @@ static inline uint32_t key_of(uint32_t i, uint32_t seed)
 	return ((i * 40503u) ^ seed) & 0x3ffffu;
 }
 
-static __attribute__((noinline)) uint32_t hashing(uint32_t seed)
+static __attribute__((noinline)) uint32_t hashing(struct ctx *c, uint32_t seed)
 {
+	struct slot *table = c->table;
 	uint32_t acc = 0;
 
 	for (uint32_t i = 0; i < HASH_SIZE; i++) {
@@ -122,14 +146,15 @@ static __attribute__((noinline)) uint32_t hashing(uint32_t seed)
 		table[i].val = 0;
 	}
 	for (uint32_t i = 0; i < HASH_KEYS; i++)
-		ht_put(key_of(i, seed) | 1, i);
+		ht_put(table, key_of(i, seed) | 1, i);
 	for (uint32_t i = 0; i < 2 * HASH_KEYS; i++)
-		acc += ht_get(key_of(i, seed) | 1);
+		acc += ht_get(table, key_of(i, seed) | 1);
 	return acc;
 }
 
-static __attribute__((noinline)) uint64_t walk(uint32_t seed)
+static __attribute__((noinline)) uint64_t walk(struct ctx *c, uint32_t seed)
 {
+	struct node *nodes = c->nodes;
 	uint64_t acc = 0;
 	uint32_t p = seed & (WALK_N - 1);
 
@@ -151,25 +176,106 @@ static __attribute__((noinline)) uint64_t walk(uint32_t seed)
 	return acc;
 }
 
+/* Pass @s's four results */
+static void pass(struct ctx *c, long s, uint64_t out[4])
+{
+	uint32_t seed = (uint32_t)s * 0x9e3779b9u + 1;
+
+	out[0] = sieve(c);
+	out[1] = transforms(c, seed);
+	out[2] = hashing(c, seed);
+	out[3] = walk(c, seed);
+}
+
+struct share {
+	long first, end;	/* passes [first, end) */
+	int threads;
+	uint64_t (*results)[4];
+};
+
+struct worker {
+	pthread_t tid;
+	int index;
+	const struct share *share;
+};
+
+/* Thread @index's passes: from share->first on, every threads-th */
+static void run_share(const struct share *sh, int index)
+{
+	for (long s = sh->first + index; s < sh->end; s += sh->threads)
+		pass(&ctxs[index], s, sh->results[s]);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	run_share(w->share, w->index);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
-	long scale = 1;
+	long scale = 1, passes;
+	int threads = 1;
 	uint64_t sum = 0;
+	struct worker workers[MAX_THREADS];
+	struct share sh;
 
 	if (argc > 1) {
 		scale = strtol(argv[1], NULL, 10);
 		if (scale < 1)
 			scale = 1;
 	}
-	for (long s = 0; s < scale * PASSES; s++) {
-		uint32_t seed = (uint32_t)s * 0x9e3779b9u + 1;
-
-		sum = sum * 1000003u + sieve();
-		sum = sum * 1000003u + transforms(seed);
-		sum = sum * 1000003u + hashing(seed);
-		sum = sum * 1000003u + walk(seed);
+	if (argc > 2) {
+		threads = (int)strtol(argv[2], NULL, 10);
+		if (threads < 1 || threads > MAX_THREADS) {
+			printf("workload: threads must be 1 to %d\n",
+			       MAX_THREADS);
+			return 1;
+		}
 	}
-	printf("workload scale %ld checksum %016llx\n", scale,
-	       (unsigned long long)sum);
+	passes = scale * PASSES;
+	sh.results = calloc((size_t)passes, sizeof(*sh.results));
+	if (!sh.results) {
+		puts("workload: out of memory");
+		return 1;
+	}
+	/* alone first: all of it with one thread, else an eighth */
+	sh.first = 0;
+	sh.end = threads == 1 ? passes : (passes + 7) / 8;
+	sh.threads = 1;
+	run_share(&sh, 0);
+	if (threads > 1) {
+		sh.first = sh.end;
+		sh.end = passes;
+		sh.threads = threads;
+		for (int t = 1; t < threads; t++) {
+			workers[t].index = t;
+			workers[t].share = &sh;
+			if (pthread_create(&workers[t].tid, NULL, worker_main,
+					   &workers[t])) {
+				puts("workload: pthread_create failed");
+				return 1;
+			}
+		}
+		run_share(&sh, 0);
+		for (int t = 1; t < threads; t++) {
+			if (pthread_join(workers[t].tid, NULL)) {
+				puts("workload: pthread_join failed");
+				return 1;
+			}
+		}
+	}
+	for (long s = 0; s < passes; s++)
+		for (int k = 0; k < 4; k++)
+			sum = sum * 1000003u + sh.results[s][k];
+	free(sh.results);
+	if (threads > 1)
+		printf("workload scale %ld threads %d checksum %016llx\n",
+		       scale, threads, (unsigned long long)sum);
+	else
+		printf("workload scale %ld checksum %016llx\n", scale,
+		       (unsigned long long)sum);
 	return 0;
 }
