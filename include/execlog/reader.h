@@ -11,7 +11,11 @@
  * for: a trace truncated or rewritten while it is read is reported as
  * damage at the offset where that was found, never a crash.
  *
- * Thread safety: an ElTrace and its cursors belong to one thread at a time.
+ * Thread safety: an ElTrace and its cursors belong to one thread at a time,
+ * with one exception: once a trace is open, different cursors of it may be
+ * used by different threads at the same time (each cursor by one thread
+ * at a time), as cursors and every el_trace_* function here but
+ * el_trace_meta() and el_trace_close() only read the trace.
  */
 #ifndef EXECLOG_READER_H
 #define EXECLOG_READER_H
@@ -126,6 +130,25 @@ const ElTraceSummary *el_trace_summary(const ElTrace *t);
 /* Value of a metadata key, or NULL. Returns a pointer into a static buffer
  * of the trace, valid until the next call. */
 const char *el_trace_meta(ElTrace *t, const char *key);
+
+/*
+ * Static instruction number @id (0 .. n_insns_static - 1), or NULL. The
+ * instructions are one array: every ElExec.insn a cursor hands out is
+ * el_trace_insn(t, 0) + its number. Valid until el_trace_close().
+ */
+const ElInsnInfo *el_trace_insn(const ElTrace *t, uint64_t id);
+
+/*
+ * Where vCPU @vcpu's instructions can be split for decoding in pieces
+ * (version 2): the instruction numbers at which its chunks' first blocks
+ * start, ascending, each once. A cursor seeked to one of them starts at
+ * that chunk's records, without decoding anything before. Fills up to
+ * @max of them into @out and returns how many there are: 0 for a
+ * version-1 trace, a vCPU without chunks, or one whose chunks' first_insn
+ * are out of order (damage: such a vCPU is decoded from its start).
+ */
+size_t el_trace_seek_points(const ElTrace *t, uint32_t vcpu, uint64_t *out,
+                            size_t max);
 
 /* Does vCPU @vcpu have any chunk (was it initialised)? */
 bool el_trace_has_vcpu(const ElTrace *t, uint32_t vcpu);
