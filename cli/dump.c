@@ -266,6 +266,42 @@ static bool cache_fill(TextCache *tc)
     return true;
 }
 
+/*
+ * The line of static instruction @id without accesses or registers.
+ * Runs for every such instruction: no allocation (but to cache its text
+ * the first time), no printf.
+ */
+static inline bool line_plain(OutBuf *o, TextCache *tc, size_t id,
+                              const char *prefix, size_t prefix_len)
+{
+    uint64_t at;
+    size_t len;
+
+    if (__builtin_expect(id >= tc->n, 0)) {
+        return false;
+    }
+    at = tc->at[id];
+    if (__builtin_expect(!at, 0) &&
+        !(at = tc->at[id] = cache_add(tc, tc->base + id))) {
+        return false;
+    }
+    len = at & 0xffffff;
+    if (!out_room(o, 16 + len + COPY_SLACK + 1)) {
+        return false;
+    }
+    /* fixed-size copies: the buffers have COPY_SLACK bytes to spare */
+    memcpy(o->buf + o->len, prefix, 16);
+    o->len += prefix_len;
+    if (len <= COPY_SLACK) {
+        memcpy(o->buf + o->len, tc->pool + (at >> 24), COPY_SLACK);
+    } else {
+        memcpy(o->buf + o->len, tc->pool + (at >> 24), len);
+    }
+    o->len += len;
+    o->buf[o->len++] = '\n';
+    return true;
+}
+
 /* Runs for every instruction: no allocation, no printf. */
 static bool line_text(OutBuf *o, TextCache *tc, const ElExec *e,
                       const char *prefix, size_t prefix_len)
@@ -652,9 +688,44 @@ static int dump_vcpu(ElTrace *t, uint32_t vcpu, const DumpOpts *d, OutBuf *o,
         el_cursor_free(c);
         return -1;
     }
-    while (printed < d->count && (r = el_cursor_next(c, &e, err)) == 1) {
+    while (printed < d->count) {
+        const uint32_t *ids;
+        uint64_t first, off;
+        size_t k;
         bool ok;
 
+        /* text: a run of instructions without accesses at once */
+        if (d->format == FMT_TEXT &&
+            (k = el_cursor_next_plain(c, d->count - printed, &ids, &first,
+                                      &off)) > 0) {
+            uint64_t before = n;
+
+            for (size_t j = 0; j < k; j++) {
+                const ElInsnInfo *in = el_trace_insn(t, ids[j]);
+
+                if (first + j < d->from || first + j < resume ||
+                    (d->pc_filter && in &&
+                     (in->pc < d->pc_lo || in->pc >= d->pc_hi))) {
+                    continue;
+                }
+                if (!line_plain(o, tc, ids[j], prefix, prefix_len)) {
+                    el_cursor_free(c);
+                    return -2;
+                }
+                printed++;
+            }
+            n += k;
+            if ((before >> 16) != (n >> 16)) {
+                progress_update(pg, *progress_base + el_cursor_progress(c));
+                if (o->error) {
+                    break;
+                }
+            }
+            continue;
+        }
+        if ((r = el_cursor_next(c, &e, err)) != 1) {
+            break;
+        }
         if ((++n & 0xffff) == 0) {
             progress_update(pg, *progress_base + el_cursor_progress(c));
             if (o->error) {
@@ -790,7 +861,37 @@ static bool dump_range(ParJob *job, void *ctx, unsigned thread, size_t i,
     }
     o->error = 0;
     o->len = 0;
-    while (par_range_step(el_cursor_next(c, &e, &err), &e, rg, &ok)) {
+    for (;;) {
+        const uint32_t *ids;
+        uint64_t first, off;
+        size_t k;
+
+        /* text: a run of instructions without accesses at once (the run
+         * is in a block: it ends before the next range's first one) */
+        if (d->format == FMT_TEXT &&
+            (k = el_cursor_next_plain(c, SIZE_MAX, &ids, &first, &off)) > 0) {
+            for (size_t j = 0; j < k && good; j++) {
+                const ElInsnInfo *in = dp->tc->base + ids[j];
+
+                w->line_start = o->len;
+                w->line_index = first + j;
+                if (first + j < d->from ||
+                    (d->pc_filter && ids[j] < dp->tc->n &&
+                     (in->pc < d->pc_lo || in->pc >= d->pc_hi))) {
+                    continue;
+                }
+                good = line_plain(o, dp->tc, ids[j], dp->prefix,
+                                  dp->prefix_len);
+            }
+            if (!good) {
+                break;
+            }
+            upto = first + k;
+            continue;
+        }
+        if (!par_range_step(el_cursor_next(c, &e, &err), &e, rg, &ok)) {
+            break;
+        }
         for (size_t k = 0; k < e.n_mem; k++) {
             if (e.mem[k].store) {
                 w->stores++;
@@ -828,6 +929,7 @@ static bool dump_range(ParJob *job, void *ctx, unsigned thread, size_t i,
     /* the range's last whole lines, to the job */
     if (!good) {
         o->len = w->line_start;
+        upto = w->line_index;
     }
     if (o->buf && o->len) {
         char *nb = par_buf(job);

@@ -411,7 +411,31 @@ static int count_insns(Counts *k, ElCursor *c, uint64_t hi, ElError *err)
     ElExec e;
     int r;
 
-    while ((r = el_cursor_next(c, &e, err)) == 1 && e.index < hi) {
+    for (;;) {
+        const uint32_t *ids;
+        uint64_t first, off;
+        size_t n = el_cursor_next_plain(c, SIZE_MAX, &ids, &first, &off);
+
+        if (n > 0) {
+            /* a run of instructions without accesses (in one block) */
+            if (off != prev_block) {
+                x.blocks++;
+                prev_block = off;
+            }
+            x.insns += n;
+            for (size_t j = 0; j < n; j++) {
+                if (ids[j] < k->n_insns) {
+                    k->insn[ids[j]]++;
+                }
+            }
+            if (k->pg && ((x.insns - n) >> 16) != (x.insns >> 16)) {
+                progress_update(k->pg, k->pg_base + el_cursor_progress(c));
+            }
+            continue;
+        }
+        if ((r = el_cursor_next(c, &e, err)) != 1 || e.index >= hi) {
+            break;
+        }
         size_t id = (size_t)(((uintptr_t)e.insn - (uintptr_t)k->base) /
                              sizeof(ElInsnInfo));
 

@@ -202,6 +202,21 @@ void el_cursor_free(ElCursor *c);
 int el_cursor_next(ElCursor *c, ElExec *e, ElError *err);
 
 /*
+ * The next instructions at once, where that is cheap: instructions of the
+ * block being decoded that have no memory accesses and no registers, the
+ * ones el_cursor_next() would return next. Returns how many (at most
+ * @max; 0 if the next instruction is not such, or it cannot tell without
+ * decoding: then call el_cursor_next()), with *@ids their static
+ * instruction numbers (el_trace_insn(); valid until the cursor moves
+ * on), *@index the first one's index and *@offset their ElExec.offset;
+ * the cursor moves past them. Never fails: what is wrong in the records
+ * is found by el_cursor_next(), exactly where it would have been found
+ * without this.
+ */
+size_t el_cursor_next_plain(ElCursor *c, size_t max, const uint32_t **ids,
+                            uint64_t *index, uint64_t *offset);
+
+/*
  * Seeking: the next el_cursor_next() returns the vCPU's instruction number
  * @index (0-based, as ElExec.index). In a version-2 trace the chunk holding
  * it is found through the chunk index (each chunk's first_insn), so that
