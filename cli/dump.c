@@ -837,7 +837,7 @@ static void worker_sink(OutBuf *o)
  * Runs for every instruction of it: no allocation, no printf.
  */
 static bool dump_range(ParJob *job, void *ctx, unsigned thread, size_t i,
-                       const Range *rg, ElCursor *c)
+                       const Range *rg, ElCursor *c, uint64_t *end_off)
 {
     DumpPar *dp = ctx;
     const DumpOpts *d = dp->d;
@@ -847,6 +847,7 @@ static bool dump_range(ParJob *job, void *ctx, unsigned thread, size_t i,
     ElError err;
     bool ok = false, good = true;
     uint64_t upto = rg->lo;     /* lines before it are in the buffer */
+    bool first = true;
 
     w->job = job;
     w->range = i;
@@ -863,19 +864,24 @@ static bool dump_range(ParJob *job, void *ctx, unsigned thread, size_t i,
     o->len = 0;
     for (;;) {
         const uint32_t *ids;
-        uint64_t first, off;
+        uint64_t first_i, off;
         size_t k;
 
         /* text: a run of instructions without accesses at once (the run
          * is in a block: it ends before the next range's first one) */
         if (d->format == FMT_TEXT &&
-            (k = el_cursor_next_plain(c, SIZE_MAX, &ids, &first, &off)) > 0) {
+            (k = el_cursor_next_plain(c, SIZE_MAX, &ids, &first_i,
+                                      &off)) > 0) {
+            if (first) {
+                par_first(job, i, off);
+                first = false;
+            }
             for (size_t j = 0; j < k && good; j++) {
                 const ElInsnInfo *in = dp->tc->base + ids[j];
 
                 w->line_start = o->len;
-                w->line_index = first + j;
-                if (first + j < d->from ||
+                w->line_index = first_i + j;
+                if (first_i + j < d->from ||
                     (d->pc_filter && ids[j] < dp->tc->n &&
                      (in->pc < d->pc_lo || in->pc >= d->pc_hi))) {
                     continue;
@@ -886,11 +892,16 @@ static bool dump_range(ParJob *job, void *ctx, unsigned thread, size_t i,
             if (!good) {
                 break;
             }
-            upto = first + k;
+            upto = first_i + k;
             continue;
         }
-        if (!par_range_step(el_cursor_next(c, &e, &err), &e, rg, &ok)) {
+        if (!par_range_step(el_cursor_next(c, &e, &err), &e, rg, &ok,
+                            end_off)) {
             break;
+        }
+        if (first) {
+            par_first(job, i, e.offset);
+            first = false;
         }
         for (size_t k = 0; k < e.n_mem; k++) {
             if (e.mem[k].store) {

@@ -19,6 +19,7 @@
 #include "parallel.h"
 
 #define PAR_BUF (2u << 20)
+#define WORKER_STACK (512u << 10)
 /* ranges are at least this many instructions (but the last) */
 #define PAR_MIN_RANGE ((uint64_t)1 << 16)
 
@@ -32,6 +33,9 @@ typedef struct Piece {
 typedef struct RangeState {
     Piece *head, *tail;     /* output handed over, not yet emitted */
     bool done, ok;
+    bool have_first;        /* first_off is known */
+    uint64_t first_off;     /* ElExec.offset of its first instruction */
+    uint64_t end_off;       /* ... of instruction hi, where it ended */
 } RangeState;
 
 typedef struct Worker {
@@ -246,6 +250,15 @@ bool par_put(ParJob *job, size_t i, char *buf, size_t len, uint64_t upto)
     return true;
 }
 
+void par_first(ParJob *job, size_t i, uint64_t offset)
+{
+    pthread_mutex_lock(&job->mu);
+    job->st[i].have_first = true;
+    job->st[i].first_off = offset;
+    pthread_cond_signal(&job->cv_main);
+    pthread_mutex_unlock(&job->mu);
+}
+
 static void *worker_main(void *arg)
 {
     Worker *w = arg;
@@ -270,6 +283,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&job->mu);
 
         const Range *r = &job->ranges[i];
+        uint64_t end_off = UINT64_MAX;
 
         /* from the start: a new cursor, as the sequential way has */
         if (r->lo == 0 || !c) {
@@ -277,11 +291,12 @@ static void *worker_main(void *arg)
             c = el_cursor_new(job->t, job->vcpu, &err);
         }
         ok = c && (r->lo == 0 || el_cursor_seek(c, r->lo, &err) == 0) &&
-             job->work(job, job->ctx, w->index, i, r, c);
+             job->work(job, job->ctx, w->index, i, r, c, &end_off);
 
         pthread_mutex_lock(&job->mu);
         job->st[i].done = true;
         job->st[i].ok = ok;
+        job->st[i].end_off = end_off;
         if (!ok && i < job->fail_at) {
             job->fail_at = i;
         }
@@ -317,14 +332,26 @@ long par_run(ElTrace *t, uint32_t vcpu, const Range *ranges, size_t n,
     pthread_mutex_init(&job.mu, NULL);
     pthread_cond_init(&job.cv_main, NULL);
     pthread_cond_init(&job.cv_work, NULL);
+    /* small stacks: the workers need little, and address space may be
+     * limited (ulimit -v) */
+    pthread_attr_t attr;
+    bool attr_ok = pthread_attr_init(&attr) == 0;
+
+    if (attr_ok) {
+        pthread_attr_setstacksize(&attr, WORKER_STACK);
+    }
     for (unsigned k = 0; k < threads; k++) {
         w[k].job = &job;
         w[k].index = k;
-        if (pthread_create(&w[k].tid, NULL, worker_main, &w[k]) != 0) {
+        if (pthread_create(&w[k].tid, attr_ok ? &attr : NULL, worker_main,
+                           &w[k]) != 0) {
             break;          /* go on with fewer */
         }
         w[k].started = true;
         started++;
+    }
+    if (attr_ok) {
+        pthread_attr_destroy(&attr);
     }
     if (started == 0) {
         result = 0;
@@ -334,6 +361,23 @@ long par_run(ElTrace *t, uint32_t vcpu, const Range *ranges, size_t n,
     for (size_t i = 0; i < n && result == (long)n; i++) {
         RangeState *s = &job.st[i];
         uint64_t upto = ranges[i].lo;
+
+        /*
+         * Where the range before ended (its instruction hi) and where this
+         * one starts must be the same BLOCK record: a chunk header whose
+         * first_insn is wrong puts a seeked cursor elsewhere, which only
+         * one cursor going through would find out.
+         */
+        if (i > 0) {
+            while (!s->have_first && !s->done && !job.nomem) {
+                pthread_cond_wait(&job.cv_main, &job.mu);
+            }
+            if (!s->have_first || s->first_off != job.st[i - 1].end_off) {
+                result = (long)i;
+                *resume = upto;
+                break;
+            }
+        }
 
         /*
          * A range's output is emitted as it comes: its lines are those

@@ -42,11 +42,15 @@ typedef struct ParJob ParJob;
  * one reading the vCPU from its start). @thread: 0 .. threads - 1, for
  * data of the worker's own. Returns true if the range decoded cleanly:
  * el_cursor_next() gave every instruction of [lo, hi) and then
- * instruction hi (for hi UINT64_MAX: returned 0). par_range_step() is
- * that loop's test.
+ * instruction hi (for hi UINT64_MAX: returned 0), whose ElExec.offset
+ * goes into *@end_off. par_range_step() is that loop's test. The first
+ * instruction's ElExec.offset goes to par_first() before any output.
  */
 typedef bool (*ParWorkFn)(ParJob *job, void *ctx, unsigned thread, size_t i,
-                          const Range *r, ElCursor *c);
+                          const Range *r, ElCursor *c, uint64_t *end_off);
+
+/* A worker's range @i starts with an instruction of ElExec.offset @offset */
+void par_first(ParJob *job, size_t i, uint64_t offset);
 
 /*
  * How many worker threads to use: EXECLOG_THREADS if set (1 .. 64),
@@ -66,15 +70,19 @@ size_t par_split(const ElTrace *t, uint32_t vcpu, uint64_t from,
 /*
  * The loop test of a worker: given el_cursor_next()'s result @r and the
  * instruction it returned, 1 to go on with @e, 0 when the range is over
- * and cleanly so (*@ok true), or over and failed (*@ok false).
+ * and cleanly so (*@ok true, *@end_off set), or over and failed (*@ok
+ * false).
  */
 static inline int par_range_step(int r, const ElExec *e, const Range *rg,
-                                 bool *ok)
+                                 bool *ok, uint64_t *end_off)
 {
     if (r == 1 && e->index < rg->hi) {
         return 1;
     }
     *ok = r == 1 ? e->index == rg->hi : r == 0 && rg->hi == UINT64_MAX;
+    if (r == 1) {
+        *end_off = e->offset;
+    }
     return 0;
 }
 

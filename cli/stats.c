@@ -404,8 +404,10 @@ static void counts_free(Counts *k)
  * it gave an instruction past @hi.
  * Runs for every instruction: no allocation (but to grow a table).
  */
-static int count_insns(Counts *k, ElCursor *c, uint64_t hi, ElError *err)
+static int count_insns(Counts *k, ElCursor *c, uint64_t hi, ElError *err,
+                       ParJob *job, size_t range, uint64_t *end_off)
 {
+    bool first_seen = job == NULL;
     VcpuTotals x = k->tot;
     uint64_t prev_block = UINT64_MAX;
     ElExec e;
@@ -418,6 +420,10 @@ static int count_insns(Counts *k, ElCursor *c, uint64_t hi, ElError *err)
 
         if (n > 0) {
             /* a run of instructions without accesses (in one block) */
+            if (!first_seen) {
+                par_first(job, range, off);
+                first_seen = true;
+            }
             if (off != prev_block) {
                 x.blocks++;
                 prev_block = off;
@@ -435,6 +441,10 @@ static int count_insns(Counts *k, ElCursor *c, uint64_t hi, ElError *err)
         }
         if ((r = el_cursor_next(c, &e, err)) != 1 || e.index >= hi) {
             break;
+        }
+        if (!first_seen) {
+            par_first(job, range, e.offset);
+            first_seen = true;
         }
         size_t id = (size_t)(((uintptr_t)e.insn - (uintptr_t)k->base) /
                              sizeof(ElInsnInfo));
@@ -467,6 +477,9 @@ static int count_insns(Counts *k, ElCursor *c, uint64_t hi, ElError *err)
     if (r == 1 && e.index != hi) {
         return -3;          /* past @hi: not a range's end */
     }
+    if (r == 1 && end_off) {
+        *end_off = e.offset;
+    }
     return r;
 }
 
@@ -476,15 +489,13 @@ static int count_insns(Counts *k, ElCursor *c, uint64_t hi, ElError *err)
 
 /* A worker's range (ParWorkFn), counted into its thread's Counts. */
 static bool stats_range(ParJob *job, void *ctx, unsigned thread, size_t i,
-                        const Range *rg, ElCursor *c)
+                        const Range *rg, ElCursor *c, uint64_t *end_off)
 {
     Counts *k = &((Counts *)ctx)[thread];
     ElError err;
     int r;
 
-    (void)job;
-    (void)i;
-    r = count_insns(k, c, rg->hi, &err);
+    r = count_insns(k, c, rg->hi, &err, job, i, end_off);
     return r == 1 ? rg->hi != UINT64_MAX : r == 0 && rg->hi == UINT64_MAX;
 }
 
@@ -526,7 +537,7 @@ static bool count_parallel(ElTrace *t, unsigned threads, Counts *k,
             ElError err;
             ElCursor *c = el_cursor_new(t, v, &err);
 
-            ok = c && count_insns(&k[0], c, UINT64_MAX, &err) == 0;
+            ok = c && count_insns(&k[0], c, UINT64_MAX, &err, NULL, 0, NULL) == 0;
             el_cursor_free(c);
         } else {
             ok = par_run(t, v, rg, n, threads, n, stats_range, k, NULL, NULL,
@@ -660,7 +671,7 @@ int cmd_stats(int argc, char **argv)
                 break;
             }
             cn[0].pg_base = base;
-            r = count_insns(&cn[0], c, UINT64_MAX, &err);
+            r = count_insns(&cn[0], c, UINT64_MAX, &err, NULL, 0, NULL);
             nomem = r == -2;
             if (r == -1 && first_err.code == EL_OK) {
                 first_err = err;
