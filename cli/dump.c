@@ -4,7 +4,10 @@
  * format=text lines), CSV or JSON lines.
  *
  * Lines are formatted by hand into a 1 MiB buffer written with write(2):
- * no printf per line.
+ * no printf per line. A complete version-2 trace's vCPUs are decoded and
+ * formatted on several threads, in ranges (parallel.h), whose output is
+ * written in order; anything else, and from wherever a range fails, one
+ * cursor per vCPU does it (dump_vcpu()).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -1028,7 +1031,7 @@ static int dump_vcpu_fast(ElTrace *t, uint32_t vcpu, const DumpOpts *d,
     dp->pg_from = *progress_base;
     dp->pg_to = el_trace_summary(t)->file_size;
     dp->n_ranges = n;
-    r = par_run(t, vcpu, rg, n, threads, threads + 1, dump_range, dp,
+    r = par_run(t, vcpu, rg, n, threads, threads, dump_range, dp,
                 dump_emit, dump_done, dump_check, &resume);
     for (size_t k = 0; k < MAX_WORKERS; k++) {
         par_buf_release(dp->w[k].o.buf);
