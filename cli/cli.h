@@ -71,16 +71,25 @@ bool cli_parse_u64(const char *s, uint64_t *v);
 
 /* ---- Output ------------------------------------------------------------ */
 
-/* A large buffer written to a file descriptor with write(2). */
+/*
+ * A large buffer written to a file descriptor with write(2), or handed to
+ * @sink when full (a worker thread's output, parallel.h): the sink takes
+ * buf and leaves a new one (or sets error, and buf NULL, cap 0).
+ */
 typedef struct OutBuf {
     char *buf;
     size_t len, cap;
     int fd;
     int error;              /* errno of the first failed write, or 0 */
+    void (*sink)(struct OutBuf *o);
+    void *sink_ctx;
 } OutBuf;
 
 bool out_init(OutBuf *o, int fd, size_t cap);
 void out_flush(OutBuf *o);
+/* Flush, then write @n bytes at @p straight to the file descriptor. False
+ * if a write failed (o->error says why). */
+bool out_write(OutBuf *o, const char *p, size_t n);
 /* Flush, free; returns EXIT_IO (with a message) if a write failed. */
 int out_close(OutBuf *o);
 /* Room for @n more bytes at o->buf + o->len (grows for huge lines). */

@@ -4,9 +4,13 @@
  * format=text lines), CSV or JSON lines.
  *
  * Lines are formatted by hand into a 1 MiB buffer written with write(2):
- * no printf per line.
+ * no printf per line. A complete version-2 trace's vCPUs are decoded and
+ * formatted on several threads, in ranges (parallel.h), whose output is
+ * written in order; anything else, and from wherever a range fails, one
+ * cursor per vCPU does it (dump_vcpu()).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "parallel.h"
 #include "symbols.h"
 
 enum { FMT_TEXT, FMT_CSV, FMT_JSONL };
@@ -111,40 +116,36 @@ typedef struct DumpOpts {
 
 /*
  * The static part of each instruction's line, "0xPC, 0xOPCODE, \"DISAS\"",
- * formatted once per instruction: a hash table from the reader's
- * ElInsnInfo (one per static instruction, stable while the trace is open)
- * to the text in a pool.
+ * formatted once per instruction: a table by static instruction number
+ * (the reader's instructions are one array, el_trace_insn()) of the text
+ * in a pool. Filled as instructions are met; filled whole before worker
+ * threads read it (cache_fill), which then only read it.
  */
 #define COPY_SLACK 64
 
-typedef struct TextSlot {
-    const ElInsnInfo *key;
-    uint64_t at;            /* offset in pool << 24 | length */
-} TextSlot;
-
 typedef struct TextCache {
-    TextSlot *s;
-    size_t mask, used;
+    const ElInsnInfo *base; /* el_trace_insn(t, 0) */
+    uint64_t *at;           /* by number: offset in pool << 24 | length */
+    size_t n;
     char *pool;
     size_t pool_len, pool_cap;
     bool bytes;             /* --bytes: OPCODE is all the bytes */
+    bool filled;            /* every instruction's text is in */
     /* register names by id, lower-cased as format=text prints them */
     char **reg_names;
     size_t *reg_lens;
     size_t n_regs;
 } TextCache;
 
-static bool cache_init(TextCache *tc, uint64_t n_insns)
+static bool cache_init(TextCache *tc, const ElTrace *t)
 {
-    size_t n = 1024;
+    size_t n = (size_t)el_trace_summary(t)->n_insns_static;
 
-    while (n < n_insns * 2 && n < ((size_t)1 << 40)) {
-        n *= 2;
-    }
     memset(tc, 0, sizeof(*tc));
-    tc->s = calloc(n, sizeof(*tc->s));
-    tc->mask = n - 1;
-    return tc->s != NULL;
+    tc->base = el_trace_insn(t, 0);
+    tc->n = tc->base ? n : 0;
+    tc->at = calloc(tc->n ? tc->n : 1, sizeof(*tc->at));
+    return tc->at != NULL;
 }
 
 static void cache_free(TextCache *tc)
@@ -154,7 +155,7 @@ static void cache_free(TextCache *tc)
     }
     free(tc->reg_names);
     free(tc->reg_lens);
-    free(tc->s);
+    free(tc->at);
     free(tc->pool);
 }
 
@@ -182,40 +183,6 @@ static bool cache_regs(TextCache *tc, const ElTrace *t)
         tc->reg_lens[i] = strlen(l);
         tc->n_regs = i + 1;
     }
-    return true;
-}
-
-/*
- * The reader keeps its ElInsnInfo in an array: dividing by their size
- * gives neighbours neighbouring slots (and no collisions), which keeps a
- * loop's instructions in a few cache lines. Correct for any pointers.
- */
-static inline size_t cache_hash(const ElInsnInfo *in, size_t mask)
-{
-    return (size_t)((uintptr_t)in / sizeof(ElInsnInfo)) & mask;
-}
-
-static bool cache_grow(TextCache *tc)
-{
-    size_t n = (tc->mask + 1) * 2;
-    TextSlot *ns = calloc(n, sizeof(*ns));
-
-    if (!ns) {
-        return false;
-    }
-    for (size_t i = 0; i <= tc->mask; i++) {
-        if (tc->s[i].key) {
-            size_t j = cache_hash(tc->s[i].key, n - 1);
-
-            while (ns[j].key) {
-                j = (j + 1) & (n - 1);
-            }
-            ns[j] = tc->s[i];
-        }
-    }
-    free(tc->s);
-    tc->s = ns;
-    tc->mask = n - 1;
     return true;
 }
 
@@ -279,31 +246,63 @@ static uint64_t cache_add(TextCache *tc, const ElInsnInfo *in)
 /* The cached text of @in ("at": pool offset << 24 | length), or 0. */
 static inline uint64_t cache_get(TextCache *tc, const ElInsnInfo *in)
 {
-    size_t j = cache_hash(in, tc->mask);
+    size_t id = (size_t)(((uintptr_t)in - (uintptr_t)tc->base) /
+                         sizeof(ElInsnInfo));
 
-    for (;;) {
-        if (tc->s[j].key == in) {
-            return tc->s[j].at;
-        }
-        if (!tc->s[j].key) {
-            break;
-        }
-        j = (j + 1) & tc->mask;
+    if (__builtin_expect(id < tc->n && tc->at[id] != 0, 1)) {
+        return tc->at[id];
     }
-    if ((tc->used + 1) * 2 > tc->mask + 1) {
-        if (!cache_grow(tc)) {
-            return 0;
-        }
-        return cache_get(tc, in);
+    if (id >= tc->n) {
+        return 0;           /* not the trace's: cannot be */
     }
-    uint64_t at = cache_add(tc, in);
+    return tc->at[id] = cache_add(tc, in);
+}
 
-    if (at) {
-        tc->s[j].key = in;
-        tc->s[j].at = at;
-        tc->used++;
+/* Every instruction's text, for readers on several threads. */
+static bool cache_fill(TextCache *tc)
+{
+    for (size_t id = 0; id < tc->n; id++) {
+        if (!cache_get(tc, tc->base + id)) {
+            return false;
+        }
     }
-    return at;
+    return true;
+}
+
+/*
+ * The line of static instruction @id without accesses or registers.
+ * Runs for every such instruction: no allocation (but to cache its text
+ * the first time), no printf.
+ */
+static inline bool line_plain(OutBuf *o, TextCache *tc, size_t id,
+                              const char *prefix, size_t prefix_len)
+{
+    uint64_t at;
+    size_t len;
+
+    if (__builtin_expect(id >= tc->n, 0)) {
+        return false;
+    }
+    at = tc->at[id];
+    if (__builtin_expect(!at, 0) &&
+        !(at = tc->at[id] = cache_add(tc, tc->base + id))) {
+        return false;
+    }
+    len = at & 0xffffff;
+    if (!out_room(o, 16 + len + COPY_SLACK + 1)) {
+        return false;
+    }
+    /* fixed-size copies: the buffers have COPY_SLACK bytes to spare */
+    memcpy(o->buf + o->len, prefix, 16);
+    o->len += prefix_len;
+    if (len <= COPY_SLACK) {
+        memcpy(o->buf + o->len, tc->pool + (at >> 24), COPY_SLACK);
+    } else {
+        memcpy(o->buf + o->len, tc->pool + (at >> 24), len);
+    }
+    o->len += len;
+    o->buf[o->len++] = '\n';
+    return true;
 }
 
 /* Runs for every instruction: no allocation, no printf. */
@@ -666,10 +665,15 @@ static bool parse_pc_range(const char *s, uint64_t *lo, uint64_t *hi)
     return cli_parse_u64(buf, lo) && cli_parse_u64(dash + 1, hi) && *lo < *hi;
 }
 
-/* Dump one vCPU. Returns 0, or -1 with @err (damage), or -2 (output). */
+/*
+ * Dump one vCPU, the sequential way: one cursor, from its start (or
+ * --from). Instructions before @resume are decoded but not printed (what
+ * the parallel way printed already). Returns 0, or -1 with @err (damage),
+ * or -2 (output).
+ */
 static int dump_vcpu(ElTrace *t, uint32_t vcpu, const DumpOpts *d, OutBuf *o,
                      TextCache *tc, Progress *pg, uint64_t *progress_base,
-                     ElError *err)
+                     uint64_t resume, ElError *err)
 {
     ElCursor *c = el_cursor_new(t, vcpu, err);
     ElExec e;
@@ -687,16 +691,51 @@ static int dump_vcpu(ElTrace *t, uint32_t vcpu, const DumpOpts *d, OutBuf *o,
         el_cursor_free(c);
         return -1;
     }
-    while (printed < d->count && (r = el_cursor_next(c, &e, err)) == 1) {
+    while (printed < d->count) {
+        const uint32_t *ids;
+        uint64_t first, off;
+        size_t k;
         bool ok;
 
+        /* text: a run of instructions without accesses at once */
+        if (d->format == FMT_TEXT &&
+            (k = el_cursor_next_plain(c, d->count - printed, &ids, &first,
+                                      &off)) > 0) {
+            uint64_t before = n;
+
+            for (size_t j = 0; j < k; j++) {
+                const ElInsnInfo *in = el_trace_insn(t, ids[j]);
+
+                if (first + j < d->from || first + j < resume ||
+                    (d->pc_filter && in &&
+                     (in->pc < d->pc_lo || in->pc >= d->pc_hi))) {
+                    continue;
+                }
+                if (!line_plain(o, tc, ids[j], prefix, prefix_len)) {
+                    el_cursor_free(c);
+                    return -2;
+                }
+                printed++;
+            }
+            n += k;
+            if ((before >> 16) != (n >> 16)) {
+                progress_update(pg, *progress_base + el_cursor_progress(c));
+                if (o->error) {
+                    break;
+                }
+            }
+            continue;
+        }
+        if ((r = el_cursor_next(c, &e, err)) != 1) {
+            break;
+        }
         if ((++n & 0xffff) == 0) {
             progress_update(pg, *progress_base + el_cursor_progress(c));
             if (o->error) {
                 break;
             }
         }
-        if (e.index < d->from) {
+        if (e.index < d->from || e.index < resume) {
             continue;
         }
         if (d->pc_filter &&
@@ -734,6 +773,281 @@ static int dump_vcpu(ElTrace *t, uint32_t vcpu, const DumpOpts *d, OutBuf *o,
         OUT_LIT(o, "\n");
     }
     return printed < d->count && r < 0 ? -1 : 0;
+}
+
+/* ---- On several threads (parallel.h) ------------------------------------ */
+
+#define MAX_WORKERS 64
+
+typedef struct DumpWorker {
+    OutBuf o;               /* the range's output, handed to the job */
+    ParJob *job;
+    size_t range;
+    size_t line_start;      /* where the line being formatted starts */
+    uint64_t line_index;    /* its instruction */
+    uint64_t loads, stores; /* of the ranges it did */
+} __attribute__((aligned(128))) DumpWorker;    /* no false sharing */
+
+typedef struct DumpPar {
+    ElTrace *t;
+    uint32_t vcpu;
+    const DumpOpts *d;
+    TextCache *tc;
+    OutBuf *out;            /* the command's output (main thread) */
+    char prefix[32];
+    size_t prefix_len;
+    Progress *pg;
+    uint64_t pg_from, pg_to;
+    size_t n_ranges;
+    DumpWorker w[MAX_WORKERS];
+} DumpPar;
+
+/*
+ * A worker's buffer is full: its whole lines to the job, and go on in a
+ * new one with the line being formatted.
+ */
+static void worker_sink(OutBuf *o)
+{
+    DumpWorker *w = o->sink_ctx;
+    size_t tail = o->len - w->line_start;
+    char *nb;
+
+    if (w->line_start == 0) {
+        o->error = E2BIG;   /* a line longer than a buffer */
+        return;
+    }
+    nb = par_buf(w->job);
+    if (!nb) {
+        o->error = ENOMEM;
+        return;
+    }
+    memcpy(nb, o->buf + w->line_start, tail);
+    if (!par_put(w->job, w->range, o->buf, w->line_start, w->line_index)) {
+        par_buf_release(nb);
+        o->buf = NULL;
+        o->cap = 0;
+        o->len = 0;
+        o->error = ENOMEM;
+        return;
+    }
+    o->buf = nb;
+    o->len = tail;
+    w->line_start = 0;
+}
+
+/*
+ * A worker's range (ParWorkFn): its lines, as dump_vcpu() prints them.
+ * Runs for every instruction of it: no allocation, no printf.
+ */
+static bool dump_range(ParJob *job, void *ctx, unsigned thread, size_t i,
+                       const Range *rg, ElCursor *c, uint64_t *end_off)
+{
+    DumpPar *dp = ctx;
+    const DumpOpts *d = dp->d;
+    DumpWorker *w = &dp->w[thread];
+    OutBuf *o = &w->o;
+    ElExec e;
+    ElError err;
+    bool ok = false, good = true;
+    uint64_t upto = rg->lo;     /* lines before it are in the buffer */
+    bool first = true;
+
+    w->job = job;
+    w->range = i;
+    if (!o->buf) {
+        o->buf = par_buf(job);
+        o->cap = o->buf ? par_buf_size() : 0;
+        o->sink = worker_sink;
+        o->sink_ctx = w;
+        if (!o->buf) {
+            return false;
+        }
+    }
+    o->error = 0;
+    o->len = 0;
+    for (;;) {
+        const uint32_t *ids;
+        uint64_t first_i, off;
+        size_t k;
+
+        /* text: a run of instructions without accesses at once (the run
+         * is in a block: it ends before the next range's first one) */
+        if (d->format == FMT_TEXT &&
+            (k = el_cursor_next_plain(c, SIZE_MAX, &ids, &first_i,
+                                      &off)) > 0) {
+            if (first) {
+                par_first(job, i, off);
+                first = false;
+            }
+            for (size_t j = 0; j < k && good; j++) {
+                const ElInsnInfo *in = dp->tc->base + ids[j];
+
+                w->line_start = o->len;
+                w->line_index = first_i + j;
+                if (first_i + j < d->from ||
+                    (d->pc_filter && ids[j] < dp->tc->n &&
+                     (in->pc < d->pc_lo || in->pc >= d->pc_hi))) {
+                    continue;
+                }
+                good = line_plain(o, dp->tc, ids[j], dp->prefix,
+                                  dp->prefix_len);
+            }
+            if (!good) {
+                break;
+            }
+            upto = first_i + k;
+            continue;
+        }
+        if (!par_range_step(el_cursor_next(c, &e, &err), &e, rg, &ok,
+                            end_off)) {
+            break;
+        }
+        if (first) {
+            par_first(job, i, e.offset);
+            first = false;
+        }
+        for (size_t k = 0; k < e.n_mem; k++) {
+            if (e.mem[k].store) {
+                w->stores++;
+            } else {
+                w->loads++;
+            }
+        }
+        w->line_start = o->len;
+        w->line_index = e.index;
+        if (e.index < d->from || (d->pc_filter && (e.insn->pc < d->pc_lo ||
+                                                   e.insn->pc >= d->pc_hi))) {
+            upto = e.index + 1;
+            continue;
+        }
+        switch (d->format) {
+        case FMT_TEXT:
+            good = line_text(o, dp->tc, &e, dp->prefix, dp->prefix_len);
+            break;
+        case FMT_CSV:
+            good = line_csv(o, &e);
+            break;
+        default:
+            good = line_jsonl(o, &e);
+            break;
+        }
+        if (!good) {
+            ok = false;
+            break;
+        }
+        upto = e.index + 1;
+    }
+    if (ok) {
+        upto = rg->hi;
+    }
+    /* the range's last whole lines, to the job */
+    if (!good) {
+        o->len = w->line_start;
+        upto = w->line_index;
+    }
+    if (o->buf && o->len) {
+        char *nb = par_buf(job);
+
+        if (!par_put(job, i, o->buf, o->len, upto)) {
+            ok = false;
+        }
+        o->buf = nb;
+        o->cap = nb ? par_buf_size() : 0;
+    }
+    o->len = 0;
+    return ok && !o->error;
+}
+
+static bool dump_emit(void *ctx, const char *buf, size_t len)
+{
+    DumpPar *dp = ctx;
+
+    return out_write(dp->out, buf, len);
+}
+
+static void dump_done(void *ctx, size_t i)
+{
+    DumpPar *dp = ctx;
+
+    progress_update(dp->pg, dp->pg_from + (dp->pg_to - dp->pg_from) *
+                    (i + 1) / dp->n_ranges);
+}
+
+/*
+ * The check one cursor makes at the vCPU's EXIT record that seeked ones
+ * leave out: the loads and stores of the whole vCPU.
+ */
+static bool dump_check(void *ctx)
+{
+    DumpPar *dp = ctx;
+    uint64_t insns, loads, stores, l = 0, s = 0;
+
+    if (dp->d->from > 0 ||
+        el_trace_summary(dp->t)->state != EL_STATE_COMPLETE ||
+        !el_trace_exit_counts(dp->t, dp->vcpu, &insns, &loads, &stores)) {
+        return true;
+    }
+    for (size_t k = 0; k < MAX_WORKERS; k++) {
+        l += dp->w[k].loads;
+        s += dp->w[k].stores;
+    }
+    return l == loads && s == stores;
+}
+
+/*
+ * Dump one vCPU, on several threads where that can be done (a complete
+ * version-2 trace, every line printed), else or from where that fails
+ * the sequential way (dump_vcpu()). Same results as dump_vcpu().
+ */
+static int dump_vcpu_fast(ElTrace *t, uint32_t vcpu, const DumpOpts *d,
+                          OutBuf *o, TextCache *tc, Progress *pg,
+                          uint64_t *progress_base, ElError *err)
+{
+    unsigned threads = par_threads();
+    DumpPar *dp;
+    Range *rg = NULL;
+    size_t n = 0;
+    uint64_t resume;
+    long r;
+
+    if (threads > MAX_WORKERS) {
+        threads = MAX_WORKERS;
+    }
+    if (threads < 2 || d->count != UINT64_MAX ||
+        (syms && d->format != FMT_TEXT) || !el_trace_summary(t)->complete ||
+        (n = par_split(t, vcpu, d->from, &rg)) == 0 ||
+        (d->format == FMT_TEXT && !tc->filled && !(tc->filled = cache_fill(tc))) ||
+        !(dp = calloc(1, sizeof(*dp)))) {
+        free(rg);
+        return dump_vcpu(t, vcpu, d, o, tc, pg, progress_base, 0, err);
+    }
+    dp->t = t;
+    dp->vcpu = vcpu;
+    dp->d = d;
+    dp->tc = tc;
+    dp->out = o;
+    dp->prefix_len = el_fmt_vcpu_prefix(dp->prefix, vcpu);
+    dp->pg = pg;
+    dp->pg_from = *progress_base;
+    dp->pg_to = el_trace_summary(t)->file_size;
+    dp->n_ranges = n;
+    r = par_run(t, vcpu, rg, n, threads, threads, dump_range, dp,
+                dump_emit, dump_done, dump_check, &resume);
+    for (size_t k = 0; k < MAX_WORKERS; k++) {
+        par_buf_release(dp->w[k].o.buf);
+    }
+    free(dp);
+    if (r == -1) {
+        free(rg);
+        return 0;           /* o->error says what */
+    }
+    if ((size_t)r == n) {
+        free(rg);
+        return 0;
+    }
+    /* range r failed: from where its output stops, the sequential way */
+    free(rg);
+    return dump_vcpu(t, vcpu, d, o, tc, pg, progress_base, resume, err);
 }
 
 static int dump_cmd(int argc, char **argv)
@@ -839,7 +1153,7 @@ static int dump_cmd(int argc, char **argv)
         return cli_usage("dump", "%s has no vCPU %" PRIu32, file, d.vcpu);
     }
     if (!out_init(&o, STDOUT_FILENO, 1u << 20) ||
-        !cache_init(&tc, el_trace_summary(t)->n_insns_static) ||
+        !cache_init(&tc, t) ||
         !cache_regs(&tc, t)) {
         el_trace_close(t);
         cli_msg("out of memory");
@@ -862,7 +1176,7 @@ static int dump_cmd(int argc, char **argv)
         if ((d.one_vcpu && v != d.vcpu) || !el_trace_has_vcpu(t, v)) {
             continue;
         }
-        r = dump_vcpu(t, v, &d, &o, &tc, &pg, &base, &err);
+        r = dump_vcpu_fast(t, v, &d, &o, &tc, &pg, &base, &err);
         if (r == -2) {
             o.error = o.error ? o.error : 12 /* ENOMEM */;
             break;
@@ -904,7 +1218,12 @@ bool dump_text_line(OutBuf *o, const ElTrace *t, const ElExec *e)
     size_t prefix_len = el_fmt_vcpu_prefix(prefix, e->vcpu);
     bool ok;
 
-    if (!cache_init(&tc, 1)) {
+    /* a table of the one instruction */
+    memset(&tc, 0, sizeof(tc));
+    tc.base = e->insn;
+    tc.n = 1;
+    tc.at = calloc(1, sizeof(*tc.at));
+    if (!tc.at) {
         return false;
     }
     ok = cache_regs(&tc, t) && line_text(o, &tc, e, prefix, prefix_len);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "parallel.h"
 #include "symbols.h"
 
 #define TOP_INSNS 10
@@ -68,12 +69,19 @@ static bool table_init(Table *t, size_t want)
     return t->s != NULL;
 }
 
+/*
+ * Keys of the same 16 (aligned) get neighbouring slots, so that accesses
+ * to neighbouring bytes hit the same table lines in the cache; the rest
+ * of the key is mixed, so that keys do not pile up.
+ */
 static inline size_t hash64(uint64_t k)
 {
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdull;
-    k ^= k >> 33;
-    return (size_t)k;
+    uint64_t h = k >> 4;
+
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return (size_t)(h << 4 | (k & 15));
 }
 
 static bool table_grow(Table *t)
@@ -125,6 +133,35 @@ static inline bool table_add(Table *t, uint64_t key)
     }
     t->s[j].key = key;
     t->s[j].count = 1;
+    t->used++;
+    return true;
+}
+
+/* Count @key @n more times (@n > 0). False when out of memory. */
+static bool table_add_n(Table *t, uint64_t key, uint64_t n)
+{
+    size_t j = hash64(key) & t->mask;
+
+    for (;;) {
+        Slot *s = &t->s[j];
+
+        if (s->count == 0) {
+            break;
+        }
+        if (s->key == key) {
+            s->count += n;
+            return true;
+        }
+        j = (j + 1) & t->mask;
+    }
+    if ((t->used + 1) * 2 > t->mask + 1) {
+        if (!table_grow(t)) {
+            return false;
+        }
+        return table_add_n(t, key, n);
+    }
+    t->s[j].key = key;
+    t->s[j].count = n;
     t->used++;
     return true;
 }
@@ -325,11 +362,218 @@ static bool hottest_functions(Symbols *syms, const Table *insns)
     return true;
 }
 
-/* ---- The command ------------------------------------------------------- */
+/* ---- Counting --------------------------------------------------------- */
 
 typedef struct VcpuTotals {
     uint64_t insns, loads, stores, blocks;
 } VcpuTotals;
+
+/* What one thread counts (the sequential way: the one). */
+typedef struct Counts {
+    uint64_t *insn;         /* executions by static instruction number */
+    size_t n_insns;
+    const ElInsnInfo *base; /* el_trace_insn(t, 0) */
+    Table addrs;            /* accesses by virtual address */
+    VcpuTotals tot;         /* of the vCPU being counted */
+    bool nomem;
+    Progress *pg;           /* the sequential way: the progress bar */
+    uint64_t pg_base;
+} __attribute__((aligned(128))) Counts;    /* no false sharing */
+
+static bool counts_init(Counts *k, const ElTrace *t)
+{
+    memset(k, 0, sizeof(*k));
+    k->n_insns = (size_t)el_trace_summary(t)->n_insns_static;
+    k->base = el_trace_insn(t, 0);
+    k->insn = calloc(k->n_insns ? k->n_insns : 1, sizeof(*k->insn));
+    return k->insn && table_init(&k->addrs, 1024);
+}
+
+static void counts_free(Counts *k)
+{
+    free(k->insn);
+    free(k->addrs.s);
+    k->insn = NULL;
+    k->addrs.s = NULL;
+}
+
+/*
+ * Count @c's instructions up to (not including) instruction @hi, into
+ * @k. Returns el_cursor_next()'s last result: 1 when it gave instruction
+ * @hi, 0 at the end, -1 on damage (@err); -2 when out of memory, -3 when
+ * it gave an instruction past @hi.
+ * Runs for every instruction: no allocation (but to grow a table).
+ */
+static int count_insns(Counts *k, ElCursor *c, uint64_t hi, ElError *err,
+                       ParJob *job, size_t range, uint64_t *end_off)
+{
+    bool first_seen = job == NULL;
+    VcpuTotals x = k->tot;
+    uint64_t prev_block = UINT64_MAX;
+    ElExec e;
+    int r;
+
+    for (;;) {
+        const uint32_t *ids;
+        uint64_t first, off;
+        size_t n = el_cursor_next_plain(c, SIZE_MAX, &ids, &first, &off);
+
+        if (n > 0) {
+            /* a run of instructions without accesses (in one block) */
+            if (!first_seen) {
+                par_first(job, range, off);
+                first_seen = true;
+            }
+            if (off != prev_block) {
+                x.blocks++;
+                prev_block = off;
+            }
+            x.insns += n;
+            for (size_t j = 0; j < n; j++) {
+                if (ids[j] < k->n_insns) {
+                    k->insn[ids[j]]++;
+                }
+            }
+            if (k->pg && ((x.insns - n) >> 16) != (x.insns >> 16)) {
+                progress_update(k->pg, k->pg_base + el_cursor_progress(c));
+            }
+            continue;
+        }
+        if ((r = el_cursor_next(c, &e, err)) != 1 || e.index >= hi) {
+            break;
+        }
+        if (!first_seen) {
+            par_first(job, range, e.offset);
+            first_seen = true;
+        }
+        size_t id = (size_t)(((uintptr_t)e.insn - (uintptr_t)k->base) /
+                             sizeof(ElInsnInfo));
+
+        x.insns++;
+        if (e.offset != prev_block) {
+            x.blocks++;
+            prev_block = e.offset;
+        }
+        if (id < k->n_insns) {
+            k->insn[id]++;
+        }
+        for (size_t i = 0; i < e.n_mem; i++) {
+            if (e.mem[i].store) {
+                x.stores++;
+            } else {
+                x.loads++;
+            }
+            if (!table_add(&k->addrs, e.mem[i].vaddr)) {
+                k->tot = x;
+                k->nomem = true;
+                return -2;
+            }
+        }
+        if (k->pg && (x.insns & 0xffff) == 0) {
+            progress_update(k->pg, k->pg_base + el_cursor_progress(c));
+        }
+    }
+    k->tot = x;
+    if (r == 1 && e.index != hi) {
+        return -3;          /* past @hi: not a range's end */
+    }
+    if (r == 1 && end_off) {
+        *end_off = e.offset;
+    }
+    return r;
+}
+
+/* ---- On several threads (parallel.h) ------------------------------------ */
+
+#define MAX_WORKERS 64
+
+/* A worker's range (ParWorkFn), counted into its thread's Counts. */
+static bool stats_range(ParJob *job, void *ctx, unsigned thread, size_t i,
+                        const Range *rg, ElCursor *c, uint64_t *end_off)
+{
+    Counts *k = &((Counts *)ctx)[thread];
+    ElError err;
+    int r;
+
+    r = count_insns(k, c, rg->hi, &err, job, i, end_off);
+    return r == 1 ? rg->hi != UINT64_MAX : r == 0 && rg->hi == UINT64_MAX;
+}
+
+/*
+ * Count every vCPU on @threads threads into @k[0] and @vt: true if that
+ * could be done cleanly (a complete version-2 trace, no damage), false
+ * to do it the sequential way (for the exact results and messages).
+ */
+static bool count_parallel(ElTrace *t, unsigned threads, Counts *k,
+                           VcpuTotals *vt)
+{
+    const ElTraceSummary *sum = el_trace_summary(t);
+    bool ok = true;
+
+    if (threads < 2 || !sum->complete) {
+        return false;
+    }
+    for (unsigned j = 1; j < threads; j++) {
+        if (!counts_init(&k[j], t)) {
+            for (unsigned q = 1; q < j; q++) {
+                counts_free(&k[q]);
+            }
+            return false;
+        }
+    }
+    for (uint32_t v = 0, kv = 0; v < sum->n_vcpus && ok; v++) {
+        Range *rg;
+        size_t n;
+        uint64_t resume, insns, loads, stores;
+        VcpuTotals *x;
+
+        if (!el_trace_has_vcpu(t, v)) {
+            continue;
+        }
+        x = &vt[kv++];
+        n = par_split(t, v, 0, &rg);
+        if (n == 0) {
+            /* one range, from the start (a cursor of its own) */
+            ElError err;
+            ElCursor *c = el_cursor_new(t, v, &err);
+
+            ok = c && count_insns(&k[0], c, UINT64_MAX, &err, NULL, 0, NULL) == 0;
+            el_cursor_free(c);
+        } else {
+            ok = par_run(t, v, rg, n, threads, n, stats_range, k, NULL, NULL,
+                         NULL, &resume) == (long)n;
+            free(rg);
+        }
+        for (unsigned j = 0; j < threads; j++) {
+            x->insns += k[j].tot.insns;
+            x->loads += k[j].tot.loads;
+            x->stores += k[j].tot.stores;
+            x->blocks += k[j].tot.blocks;
+            memset(&k[j].tot, 0, sizeof(k[j].tot));
+        }
+        /* what one cursor checks at the EXIT record, seeked ones not */
+        if (ok && sum->state == EL_STATE_COMPLETE &&
+            el_trace_exit_counts(t, v, &insns, &loads, &stores) &&
+            (x->loads != loads || x->stores != stores)) {
+            ok = false;
+        }
+    }
+    /* the threads' counts into the first's */
+    for (unsigned j = 1; j < threads; j++) {
+        for (size_t i = 0; ok && i < k[0].n_insns; i++) {
+            k[0].insn[i] += k[j].insn[i];
+        }
+        for (size_t i = 0; ok && i <= k[j].addrs.mask; i++) {
+            const Slot *s = &k[j].addrs.s[i];
+
+            if (s->count && !table_add_n(&k[0].addrs, s->key, s->count)) {
+                ok = false;
+            }
+        }
+        counts_free(&k[j]);
+    }
+    return ok;
+}
 
 int cmd_stats(int argc, char **argv)
 {
@@ -355,6 +599,8 @@ int cmd_stats(int argc, char **argv)
     char *elfs[SYM_MAX_FILES];
     size_t n_elf = 0;
     Symbols *syms = NULL;
+    Counts *cn;
+    unsigned threads;
 
     optind = 1;
     opterr = 0;
@@ -392,71 +638,68 @@ int cmd_stats(int argc, char **argv)
         n_vcpus += el_trace_has_vcpu(t, v);
     }
     vt = calloc(n_vcpus ? n_vcpus : 1, sizeof(*vt));
-    if (!vt || !table_init(&insns, sum->n_insns_static)) {
-        cli_msg("out of memory");
-        el_trace_close(t);
-        return EXIT_IO;
+    threads = par_threads();
+    if (threads > MAX_WORKERS) {
+        threads = MAX_WORKERS;
     }
-    if (!table_init(&addrs, 1u << 16)) {
+    cn = aligned_alloc(128, threads * sizeof(*cn));
+    if (!vt || !cn || !counts_init(&cn[0], t)) {
         cli_msg("out of memory");
         el_trace_close(t);
         return EXIT_IO;
     }
     progress_init(&pg, sum->file_size);
 
-    for (uint32_t v = 0, k = 0; v < sum->n_vcpus && !nomem; v++) {
-        ElCursor *c;
-        ElExec e;
-        VcpuTotals *x;
-        uint64_t prev_block = UINT64_MAX, n = 0;
-        int r;
+    if (!count_parallel(t, threads, cn, vt)) {
+        /* the sequential way: one cursor per vCPU, from its start */
+        memset(cn[0].insn, 0, cn[0].n_insns * sizeof(*cn[0].insn));
+        memset(cn[0].addrs.s, 0, (cn[0].addrs.mask + 1) * sizeof(Slot));
+        cn[0].addrs.used = 0;
+        memset(&cn[0].tot, 0, sizeof(cn[0].tot));
+        memset(vt, 0, (n_vcpus ? n_vcpus : 1) * sizeof(*vt));
+        cn[0].pg = &pg;
+        for (uint32_t v = 0, k = 0; v < sum->n_vcpus && !nomem; v++) {
+            ElCursor *c;
+            int r;
 
-        if (!el_trace_has_vcpu(t, v)) {
-            continue;
-        }
-        x = &vt[k++];
-        c = el_cursor_new(t, v, &err);
-        if (!c) {
-            first_err = err;
-            break;
-        }
-        /* Runs for every instruction. */
-        while ((r = el_cursor_next(c, &e, &err)) == 1) {
-            x->insns++;
-            if (e.offset != prev_block) {
-                x->blocks++;
-                prev_block = e.offset;
+            if (!el_trace_has_vcpu(t, v)) {
+                continue;
             }
-            if (!table_add(&insns, (uintptr_t)e.insn)) {
-                nomem = true;
+            c = el_cursor_new(t, v, &err);
+            if (!c) {
+                first_err = err;
                 break;
             }
-            for (size_t i = 0; i < e.n_mem; i++) {
-                if (e.mem[i].store) {
-                    x->stores++;
-                } else {
-                    x->loads++;
-                }
-                if (!table_add(&addrs, e.mem[i].vaddr)) {
-                    nomem = true;
-                    break;
-                }
+            cn[0].pg_base = base;
+            r = count_insns(&cn[0], c, UINT64_MAX, &err, NULL, 0, NULL);
+            nomem = r == -2;
+            if (r == -1 && first_err.code == EL_OK) {
+                first_err = err;
             }
-            if ((++n & 0xffff) == 0) {
-                progress_update(&pg, base + el_cursor_progress(c));
-            }
+            base += el_cursor_progress(c);
+            el_cursor_free(c);
+            vt[k++] = cn[0].tot;
+            memset(&cn[0].tot, 0, sizeof(cn[0].tot));
         }
-        if (r < 0 && first_err.code == EL_OK) {
-            first_err = err;
-        }
-        base += el_cursor_progress(c);
-        el_cursor_free(c);
-        all.insns += x->insns;
-        all.loads += x->loads;
-        all.stores += x->stores;
-        all.blocks += x->blocks;
     }
     progress_end(&pg);
+    for (uint32_t k = 0; k < n_vcpus; k++) {
+        all.insns += vt[k].insns;
+        all.loads += vt[k].loads;
+        all.stores += vt[k].stores;
+        all.blocks += vt[k].blocks;
+    }
+    /* the instructions' counts as a table, for the tables below */
+    nomem = nomem || !table_init(&insns, sum->n_insns_static);
+    for (size_t i = 0; !nomem && i < cn[0].n_insns; i++) {
+        if (cn[0].insn[i] &&
+            !table_add_n(&insns, (uintptr_t)(cn[0].base + i), cn[0].insn[i])) {
+            nomem = true;
+        }
+    }
+    addrs = cn[0].addrs;
+    free(cn[0].insn);
+    free(cn);
     if (nomem) {
         cli_msg("out of memory");
         el_trace_close(t);

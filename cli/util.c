@@ -111,6 +111,8 @@ bool out_init(OutBuf *o, int fd, size_t cap)
     o->cap = o->buf ? cap : 0;
     o->fd = fd;
     o->error = 0;
+    o->sink = NULL;
+    o->sink_ctx = NULL;
     return o->buf != NULL;
 }
 
@@ -118,6 +120,12 @@ void out_flush(OutBuf *o)
 {
     size_t done = 0;
 
+    if (o->sink) {
+        if (o->len && !o->error) {
+            o->sink(o);
+        }
+        return;
+    }
     while (done < o->len && !o->error) {
         ssize_t n = write(o->fd, o->buf + done, o->len - done);
 
@@ -133,9 +141,32 @@ void out_flush(OutBuf *o)
     o->len = 0;
 }
 
+bool out_write(OutBuf *o, const char *p, size_t n)
+{
+    size_t done = 0;
+
+    out_flush(o);
+    while (done < n && !o->error) {
+        ssize_t w = write(o->fd, p + done, n - done);
+
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            o->error = w < 0 ? errno : EIO;
+            break;
+        }
+        done += (size_t)w;
+    }
+    return !o->error;
+}
+
 bool out_room_slow(OutBuf *o, size_t n)
 {
     out_flush(o);
+    if (o->sink && (o->error || o->cap - o->len < n)) {
+        return false;       /* a worker's buffers do not grow */
+    }
     if (o->cap >= n) {
         return true;
     }

@@ -522,8 +522,9 @@ static int cur_lead_mem(ElCursor *c, ElError *err)
  * c->skip_to's; otherwise the next instruction goes into @e (1).
  * 0 at the end, -1 on damage.
  */
-static inline int cur_step(ElCursor *c, ElExec *e, ElError *err,
-                           const bool skipping)
+static __attribute__((noinline)) int cur_step(ElCursor *c, ElExec *e,
+                                               ElError *err,
+                                               const bool skipping)
 {
     const ElTrace *t = c->t;
 
@@ -748,9 +749,66 @@ static inline int cur_step(ElCursor *c, ElExec *e, ElError *err,
     }
 }
 
+/*
+ * Runs for every executed instruction: the most common case, an
+ * instruction of the current block whose next record is not one of its
+ * accesses, here, without cur_step()'s frame (the same test as there).
+ */
 int el_cursor_next(ElCursor *c, ElExec *e, ElError *err)
 {
+    if (__builtin_expect(c->blk_pos < c->blk_count &&
+                         c->state == CUR_RUNNING && !c->have_pending &&
+                         c->p < c->end, 1)) {
+        uint8_t k = *c->p;
+
+        if (k < EL_REC_MEM && k != EL_REC_END && k != EL_REC_SKIP &&
+            k != EL_REC_REGS) {
+            e->vcpu = c->vcpu;
+            e->index = c->index++;
+            e->insn = &c->t->insns[c->blk[c->blk_pos++]];
+            e->mem = c->mem;
+            e->n_mem = 0;
+            e->regs = c->regs;
+            e->n_regs = 0;
+            e->offset = c->blk_offset;
+            return 1;
+        }
+    }
     return cur_step(c, e, err, false);
+}
+
+size_t el_cursor_next_plain(ElCursor *c, size_t max, const uint32_t **ids,
+                            uint64_t *index, uint64_t *offset)
+{
+    uint32_t end;
+    size_t n;
+
+    if (c->blk_pos >= c->blk_count || c->state != CUR_RUNNING) {
+        return 0;
+    }
+    if (c->have_pending) {
+        /* a MEM read ahead (checked) of a later instruction of the block */
+        end = c->pending_idx;
+    } else if (c->p < c->end && *c->p < EL_REC_MEM && *c->p != EL_REC_END &&
+               *c->p != EL_REC_SKIP && *c->p != EL_REC_REGS) {
+        /* the block's records are over: none of the rest has accesses */
+        end = c->blk_count;
+    } else {
+        return 0;           /* el_cursor_next() reads what comes */
+    }
+    if (end <= c->blk_pos) {
+        return 0;
+    }
+    n = end - c->blk_pos;
+    if (n > max) {
+        n = max;
+    }
+    *ids = c->blk + c->blk_pos;
+    *index = c->index;
+    *offset = c->blk_offset;
+    c->blk_pos += (uint32_t)n;
+    c->index += n;
+    return n;
 }
 
 /*

@@ -1092,6 +1092,36 @@ const ElModule *el_trace_module(const ElTrace *t, size_t i)
     return i < t->n_modules ? &t->modules[i] : NULL;
 }
 
+const ElInsnInfo *el_trace_insn(const ElTrace *t, uint64_t id)
+{
+    return id < t->n_insns ? &t->insns[id] : NULL;
+}
+
+size_t el_trace_seek_points(const ElTrace *t, uint32_t vcpu, uint64_t *out,
+                            size_t max)
+{
+    const Vcpu *v = rd_find_vcpu(t, vcpu);
+    size_t n = 0;
+    uint64_t last = 0;
+
+    if (!t->local || !v || !v->seekable) {
+        return 0;
+    }
+    for (uint32_t j = 0; j < v->n; j++) {
+        uint64_t f = t->chunks[t->byv[v->first + j]].first_insn;
+
+        if (f == EL_CK_NO_BLOCK || (n > 0 && f == last)) {
+            continue;
+        }
+        if (n < max) {
+            out[n] = f;
+        }
+        n++;
+        last = f;
+    }
+    return n;
+}
+
 bool el_trace_has_vcpu(const ElTrace *t, uint32_t vcpu)
 {
     return rd_find_vcpu(t, vcpu) != NULL;

@@ -11,7 +11,11 @@
  * for: a trace truncated or rewritten while it is read is reported as
  * damage at the offset where that was found, never a crash.
  *
- * Thread safety: an ElTrace and its cursors belong to one thread at a time.
+ * Thread safety: an ElTrace and its cursors belong to one thread at a time,
+ * with one exception: once a trace is open, different cursors of it may be
+ * used by different threads at the same time (each cursor by one thread
+ * at a time), as cursors and every el_trace_* function here but
+ * el_trace_meta() and el_trace_close() only read the trace.
  */
 #ifndef EXECLOG_READER_H
 #define EXECLOG_READER_H
@@ -127,6 +131,25 @@ const ElTraceSummary *el_trace_summary(const ElTrace *t);
  * of the trace, valid until the next call. */
 const char *el_trace_meta(ElTrace *t, const char *key);
 
+/*
+ * Static instruction number @id (0 .. n_insns_static - 1), or NULL. The
+ * instructions are one array: every ElExec.insn a cursor hands out is
+ * el_trace_insn(t, 0) + its number. Valid until el_trace_close().
+ */
+const ElInsnInfo *el_trace_insn(const ElTrace *t, uint64_t id);
+
+/*
+ * Where vCPU @vcpu's instructions can be split for decoding in pieces
+ * (version 2): the instruction numbers at which its chunks' first blocks
+ * start, ascending, each once. A cursor seeked to one of them starts at
+ * that chunk's records, without decoding anything before. Fills up to
+ * @max of them into @out and returns how many there are: 0 for a
+ * version-1 trace, a vCPU without chunks, or one whose chunks' first_insn
+ * are out of order (damage: such a vCPU is decoded from its start).
+ */
+size_t el_trace_seek_points(const ElTrace *t, uint32_t vcpu, uint64_t *out,
+                            size_t max);
+
 /* Does vCPU @vcpu have any chunk (was it initialised)? */
 bool el_trace_has_vcpu(const ElTrace *t, uint32_t vcpu);
 
@@ -177,6 +200,21 @@ void el_cursor_free(ElCursor *c);
  * at the offset where that was found); a read error is EL_ERR_IO.
  */
 int el_cursor_next(ElCursor *c, ElExec *e, ElError *err);
+
+/*
+ * The next instructions at once, where that is cheap: instructions of the
+ * block being decoded that have no memory accesses and no registers, the
+ * ones el_cursor_next() would return next. Returns how many (at most
+ * @max; 0 if the next instruction is not such, or it cannot tell without
+ * decoding: then call el_cursor_next()), with *@ids their static
+ * instruction numbers (el_trace_insn(); valid until the cursor moves
+ * on), *@index the first one's index and *@offset their ElExec.offset;
+ * the cursor moves past them. Never fails: what is wrong in the records
+ * is found by el_cursor_next(), exactly where it would have been found
+ * without this.
+ */
+size_t el_cursor_next_plain(ElCursor *c, size_t max, const uint32_t **ids,
+                            uint64_t *index, uint64_t *offset);
 
 /*
  * Seeking: the next el_cursor_next() returns the vCPU's instruction number

@@ -42,18 +42,76 @@ static void touch(const void *p, size_t n)
     sink += s;
 }
 
+static uint64_t mix(uint64_t h, uint64_t index, const void *insn, size_t n_mem)
+{
+    return (h ^ index ^ (uint64_t)(uintptr_t)insn ^ n_mem) * 0x100000001b3ull;
+}
+
+/*
+ * The walk again with runs (el_cursor_next_plain() where it gives any):
+ * the same instructions, and the same end, as el_cursor_next() alone.
+ */
+static void walk_runs(ElTrace *t, uint32_t vcpu, uint64_t want_n,
+                      uint64_t want_h, int want_r, const ElError *want_err)
+{
+    ElError err;
+    ElCursor *c = el_cursor_new(t, vcpu, &err);
+    ElExec e;
+    uint64_t n = 0, h = 0;
+    int r = 0;
+
+    if (!c) {
+        return;
+    }
+    while (n < want_n) {
+        const uint32_t *ids;
+        uint64_t first, off;
+        size_t k = el_cursor_next_plain(c, (size_t)(want_n - n), &ids, &first,
+                                        &off);
+
+        if (k > 0) {
+            for (size_t j = 0; j < k; j++) {
+                const ElInsnInfo *in = el_trace_insn(t, ids[j]);
+
+                if (!in) {
+                    abort();
+                }
+                h = mix(h, first + j, in, 0);
+            }
+            n += k;
+            continue;
+        }
+        if ((r = el_cursor_next(c, &e, &err)) != 1) {
+            break;
+        }
+        h = mix(h, e.index, e.insn, e.n_mem);
+        n++;
+    }
+    if (n == want_n && want_r != 1) {
+        r = el_cursor_next(c, &e, &err);    /* the end, or the damage */
+    }
+    if (n != want_n || h != want_h || (want_r != 1 && r != want_r) ||
+        (want_r < 0 && (r >= 0 || strcmp(err.msg, want_err->msg) != 0 ||
+                        err.offset != want_err->offset))) {
+        abort();
+    }
+    el_cursor_free(c);
+}
+
 static void walk(ElTrace *t, uint32_t vcpu)
 {
     ElError err;
     ElCursor *c = el_cursor_new(t, vcpu, &err);
     ElExec e;
-    uint64_t n = 0;
-    int r;
+    uint64_t n = 0, h = 0;
+    int r = 0;
 
     if (!c) {
         return;
     }
-    while (n++ < MAX_EXECS_PER_VCPU && (r = el_cursor_next(c, &e, &err)) == 1) {
+    while (n < MAX_EXECS_PER_VCPU && (r = el_cursor_next(c, &e, &err)) == 1) {
+        n++;
+        h = mix(h, e.index, e.insn, e.n_mem);
         touch(e.insn->bytes, e.insn->size);
         touch(e.insn->disas, strlen(e.insn->disas) + 1);
         for (size_t i = 0; i < e.n_mem; i++) {
@@ -69,11 +127,29 @@ static void walk(ElTrace *t, uint32_t vcpu)
     if (r < 0) {
         touch(err.msg, strlen(err.msg));
         /* the error stays */
-        if (el_cursor_next(c, &e, &err) != -1) {
+        ElError again;
+
+        if (el_cursor_next(c, &e, &again) != -1) {
             abort();
         }
     }
     el_cursor_free(c);
+    walk_runs(t, vcpu, n, h, r, &err);
+    /* where the vCPU can be split: a seeked cursor starts exactly there */
+    uint64_t pts[64];
+    size_t np = el_trace_seek_points(t, vcpu, pts, 64);
+
+    for (size_t i = 0; i < np && i < 64; i++) {
+        if (i > 0 && pts[i] <= pts[i - 1]) {
+            abort();
+        }
+        c = el_cursor_new(t, vcpu, &err);
+        if (c && el_cursor_seek(c, pts[i], &err) == 0 &&
+            el_cursor_next(c, &e, &err) == 1 && e.index != pts[i]) {
+            abort();
+        }
+        el_cursor_free(c);
+    }
     /* seeking: to the middle of what was read, then past it */
     c = el_cursor_new(t, vcpu, &err);
     if (c) {
