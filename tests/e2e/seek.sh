@@ -130,7 +130,8 @@ EOF
 }
 
 # seek_check_stream TRACE: seek_check for a trace whose dump is too big to
-# keep (real runs): each point's tail of the full dump, as a digest
+# keep (real runs): each point's tail of the full dump, as a digest of its
+# first 5000 lines
 seek_check_stream() {
     local tr=$1 v n total tried=0 spans=0 want got
     for v in $("$PY" - "$tr" <<'EOF'
@@ -153,8 +154,11 @@ EOF
                           echo $((f - 1)); echo "$f"; echo $((f + 1))
                           [ "$span" = span ] && echo $((f - 2))
                       done; } | awk '$1 >= 0' | sort -nu); do
-            want=$(tail -n +$((n + 1)) "$T/whole.$v" | md5sum)
-            got=$("$EL" dump --vcpu "$v" --from "$n" "$tr" 2>/dev/null | md5sum)
+            # the first 5000 lines from there: where it lands, and on
+            # (all of the rest, from each point of a big cut-off trace, took
+            # minutes; seek_mktrace_every_index compares whole tails)
+            want=$(tail -n +$((n + 1)) "$T/whole.$v" | head -n 5000 | md5sum)
+            got=$("$EL" dump --vcpu "$v" --from "$n" "$tr" 2>/dev/null | head -n 5000 | md5sum)
             [ "$want" = "$got" ] || fail "vCPU $v --from $n is not the tail of the full dump" || return 1
             tried=$((tried + 1))
         done
