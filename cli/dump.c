@@ -270,6 +270,31 @@ static bool cache_fill(TextCache *tc)
 }
 
 /*
+ * A line's head: @prefix ("N, ") and the static text cached at @at, with
+ * room for @more bytes after it. Fixed-size copies: the buffers have
+ * COPY_SLACK bytes to spare.
+ */
+static inline bool line_head(OutBuf *o, const TextCache *tc, uint64_t at,
+                             const char *prefix, size_t prefix_len,
+                             size_t more)
+{
+    size_t len = at & 0xffffff;
+
+    if (!out_room(o, 16 + len + COPY_SLACK + more)) {
+        return false;
+    }
+    memcpy(o->buf + o->len, prefix, 16);
+    o->len += prefix_len;
+    if (len <= COPY_SLACK) {
+        memcpy(o->buf + o->len, tc->pool + (at >> 24), COPY_SLACK);
+    } else {
+        memcpy(o->buf + o->len, tc->pool + (at >> 24), len);
+    }
+    o->len += len;
+    return true;
+}
+
+/*
  * The line of static instruction @id without accesses or registers.
  * Runs for every such instruction: no allocation (but to cache its text
  * the first time), no printf.
@@ -278,7 +303,6 @@ static inline bool line_plain(OutBuf *o, TextCache *tc, size_t id,
                               const char *prefix, size_t prefix_len)
 {
     uint64_t at;
-    size_t len;
 
     if (__builtin_expect(id >= tc->n, 0)) {
         return false;
@@ -288,19 +312,9 @@ static inline bool line_plain(OutBuf *o, TextCache *tc, size_t id,
         !(at = tc->at[id] = cache_add(tc, tc->base + id))) {
         return false;
     }
-    len = at & 0xffffff;
-    if (!out_room(o, 16 + len + COPY_SLACK + 1)) {
+    if (!line_head(o, tc, at, prefix, prefix_len, 1)) {
         return false;
     }
-    /* fixed-size copies: the buffers have COPY_SLACK bytes to spare */
-    memcpy(o->buf + o->len, prefix, 16);
-    o->len += prefix_len;
-    if (len <= COPY_SLACK) {
-        memcpy(o->buf + o->len, tc->pool + (at >> 24), COPY_SLACK);
-    } else {
-        memcpy(o->buf + o->len, tc->pool + (at >> 24), len);
-    }
-    o->len += len;
     o->buf[o->len++] = '\n';
     return true;
 }
@@ -310,23 +324,10 @@ static bool line_text(OutBuf *o, TextCache *tc, const ElExec *e,
                       const char *prefix, size_t prefix_len)
 {
     uint64_t at = cache_get(tc, e->insn);
-    size_t len = at & 0xffffff;
 
-    if (!at) {
+    if (!at || !line_head(o, tc, at, prefix, prefix_len, 1)) {
         return false;
     }
-    if (!out_room(o, 16 + len + COPY_SLACK + 1)) {
-        return false;
-    }
-    /* fixed-size copies: the buffers have COPY_SLACK bytes to spare */
-    memcpy(o->buf + o->len, prefix, 16);
-    o->len += prefix_len;
-    if (len <= COPY_SLACK) {
-        memcpy(o->buf + o->len, tc->pool + (at >> 24), COPY_SLACK);
-    } else {
-        memcpy(o->buf + o->len, tc->pool + (at >> 24), len);
-    }
-    o->len += len;
     for (size_t i = 0; i < e->n_mem; i++) {
         const ElMemAccess *m = &e->mem[i];
         size_t dl = m->has_paddr ? strlen(m->device) : 0;

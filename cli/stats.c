@@ -108,35 +108,6 @@ static bool table_grow(Table *t)
     return true;
 }
 
-/* Count one more @key. False when out of memory. */
-static inline bool table_add(Table *t, uint64_t key)
-{
-    size_t j = hash64(key) & t->mask;
-
-    for (;;) {
-        Slot *s = &t->s[j];
-
-        if (s->count == 0) {
-            break;
-        }
-        if (s->key == key) {
-            s->count++;
-            return true;
-        }
-        j = (j + 1) & t->mask;
-    }
-    if ((t->used + 1) * 2 > t->mask + 1) {
-        if (!table_grow(t)) {
-            return false;
-        }
-        return table_add(t, key);
-    }
-    t->s[j].key = key;
-    t->s[j].count = 1;
-    t->used++;
-    return true;
-}
-
 /* Count @key @n more times (@n > 0). False when out of memory. */
 static bool table_add_n(Table *t, uint64_t key, uint64_t n)
 {
@@ -164,6 +135,12 @@ static bool table_add_n(Table *t, uint64_t key, uint64_t n)
     t->s[j].count = n;
     t->used++;
     return true;
+}
+
+/* Count one more @key. False when out of memory. */
+static inline bool table_add(Table *t, uint64_t key)
+{
+    return table_add_n(t, key, 1);
 }
 
 /*
